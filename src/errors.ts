@@ -1,0 +1,144 @@
+// Typed errors. Helpers throw these; only the CLI entry turns them into output and an exit code.
+
+/** Exit codes of every `oneke` command. */
+export const ExitCode = {
+  ok: 0,
+  /** Something failed at run time: OneGate, a command, a deadline. */
+  failure: 1,
+  /** The input is wrong: a context variable, a file given on the command line, a CLI option. */
+  invalidInput: 2,
+  /** A bug in oneke itself. */
+  internal: 70,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class OnekeError extends Error {
+  /** A stable identifier, for tests and for machines (`error.message` may change). */
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  /** One line that tells the operator what to do about it. */
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, options: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options.exitCode ?? ExitCode.failure;
+    this.hint = options.hint;
+  }
+}
+
+/** One problem with one input value. */
+export interface ConfigIssue {
+  /** The context variable (or file, or option) at fault. */
+  variable: string;
+  /** The value as the user gave it, already shortened and masked for display. */
+  shown: string;
+  /** What was expected instead. */
+  expected: string;
+}
+
+/** Formats an issue as the single line the operator reads. */
+export function formatIssue(issue: ConfigIssue): string {
+  return `${issue.variable}=${issue.shown}: expected ${issue.expected}`;
+}
+
+/** The context or configuration is invalid; every problem found is listed. */
+export class ConfigError extends OnekeError {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[]) {
+    super('ONEKE_CONFIG_INVALID', issues.map(formatIssue).join('\n'), { exitCode: ExitCode.invalidInput });
+    this.issues = issues;
+  }
+}
+
+/** A context file that cannot be read or parsed. */
+export class ContextError extends OnekeError {
+  readonly file: string;
+
+  constructor(file: string, message: string, cause?: unknown) {
+    super('ONEKE_CONTEXT_UNREADABLE', `${file}: ${message}`, { exitCode: ExitCode.invalidInput, cause });
+    this.file = file;
+  }
+}
+
+/** A wrong command-line option or argument. */
+export class UsageError extends OnekeError {
+  constructor(message: string) {
+    super('ONEKE_USAGE', message, { exitCode: ExitCode.invalidInput });
+  }
+}
+
+/** OneGate answered with an error or could not be reached. The token never appears here. */
+export class OneGateError extends OnekeError {
+  /** HTTP status, or undefined when no answer came (network error, timeout). */
+  readonly status: number | undefined;
+  readonly method: string;
+  readonly path: string;
+
+  constructor(method: string, path: string, status: number | undefined, detail: string, cause?: unknown) {
+    const what = status === undefined ? detail : `HTTP ${status}${detail ? `: ${detail}` : ''}`;
+    super('ONEKE_ONEGATE', `OneGate ${method} ${path}: ${what}`, {
+      cause,
+      hint: status === 401 || status === 403 ? 'check TOKENTXT and VMID in the context (TOKEN=YES in the VM template)' : undefined,
+    });
+    this.status = status;
+    this.method = method;
+    this.path = path;
+  }
+}
+
+/** A subprocess failed. `args` are already redacted. */
+export class CommandError extends OnekeError {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly exitCodeOfCommand: number | undefined;
+  readonly stderr: string;
+
+  constructor(file: string, args: readonly string[], exitCode: number | undefined, stderr: string, timedOut = false) {
+    const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+    const how = timedOut ? 'timed out' : exitCode === undefined ? 'could not start' : `exited ${exitCode}`;
+    super('ONEKE_COMMAND_FAILED', `${[file, ...args].join(' ')} ${how}${tail ? `: ${tail}` : ''}`);
+    this.file = file;
+    this.args = args;
+    this.exitCodeOfCommand = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** A wait ran out of time; says what was awaited. */
+export class DeadlineError extends OnekeError {
+  readonly waitedFor: string;
+  readonly seconds: number;
+
+  constructor(waitedFor: string, seconds: number, lastState?: string) {
+    super('ONEKE_DEADLINE', `gave up after ${seconds}s waiting for ${waitedFor}${lastState ? ` (last: ${lastState})` : ''}`);
+    this.waitedFor = waitedFor;
+    this.seconds = seconds;
+  }
+}
+
+/** Something the operator must fix on the VM or in the service (a missing disk, a changed IP). */
+export class RuntimeProblem extends OnekeError {
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, hint === undefined ? {} : { hint });
+  }
+}
+
+/** A bug: an invariant of oneke itself does not hold. */
+export class InternalError extends OnekeError {
+  constructor(message: string, cause?: unknown) {
+    super('ONEKE_INTERNAL', message, { exitCode: ExitCode.internal, cause });
+  }
+}
+
+/** The one-line form of any error, with its causes, for logs and the console. */
+export function oneLine(error: unknown): string {
+  if (error instanceof ConfigError) return error.issues.map(formatIssue).join('; ');
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error && !error.message.includes(error.cause.message) ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`.replace(/\s*\n\s*/g, ' ');
+  }
+  return String(error);
+}

@@ -1,0 +1,48 @@
+import net from 'node:net';
+import { Agent, request } from 'undici';
+import type { Host } from './host.ts';
+
+// Looks at the world for waits: a file, a TCP port, an HTTPS endpoint. Each answers true or false
+// and never throws for an absent or refusing peer.
+
+export async function tcpAccepts(host: string, port: number, timeoutMs = 2_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export interface HttpsProbe {
+  url: string;
+  /** VM paths of PEM files (read through the host, so under its root). */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  timeoutMs?: number;
+}
+
+/** The HTTP status of a GET, or undefined when no answer came. */
+export async function httpsStatus(host: Host, probe: HttpsProbe): Promise<number | undefined> {
+  const read = async (p: string | undefined) => (p ? await host.readFile(p) : undefined);
+  const [ca, cert, key] = await Promise.all([read(probe.ca), read(probe.cert), read(probe.key)]);
+  const dispatcher = new Agent({
+    connect: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), timeout: probe.timeoutMs ?? 3_000 },
+    headersTimeout: probe.timeoutMs ?? 3_000,
+    bodyTimeout: probe.timeoutMs ?? 3_000,
+  });
+  try {
+    const answer = await request(probe.url, { dispatcher });
+    await answer.body.dump();
+    return answer.statusCode;
+  } catch {
+    return undefined;
+  } finally {
+    await dispatcher.close();
+  }
+}

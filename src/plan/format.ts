@@ -1,0 +1,94 @@
+import type { Action, Plan, Probe } from './plan.ts';
+
+// Printing a plan for `oneke plan`: text for people, JSON for machines. Secrets are masked unless
+// the caller asks for them.
+
+export const MASK = '***';
+
+export function octal(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+}
+
+type JsonAction = Record<string, unknown>;
+
+function maskKeys(keys: Record<string, string>, secret: readonly string[] | undefined, show: boolean): Record<string, string> {
+  if (show || !secret?.length) return { ...keys };
+  return Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, secret.includes(k) ? MASK : v]));
+}
+
+export function actionToJson(action: Action, showSecrets: boolean): JsonAction {
+  switch (action.kind) {
+    case 'file':
+      return {
+        kind: 'file',
+        path: action.path,
+        mode: octal(action.mode),
+        content: action.secret && !showSecrets ? MASK : action.content,
+        ...(action.secret ? { secret: true } : {}),
+      };
+    case 'directory':
+      return { kind: 'directory', path: action.path, mode: octal(action.mode) };
+    case 'publish':
+      return { kind: 'publish', keys: maskKeys(action.keys, action.secret, showSecrets) };
+    default:
+      return { ...action };
+  }
+}
+
+/** The JSON form: one object with `role`, `decision` and `actions`. */
+export function planToJson(plan: Plan, showSecrets = false): Record<string, unknown> {
+  return { role: plan.role, decision: plan.decision, actions: plan.actions.map((a) => actionToJson(a, showSecrets)) };
+}
+
+function describeProbe(probe: Probe): string {
+  switch (probe.kind) {
+    case 'file':
+      return `file ${probe.path} exists`;
+    case 'tcp':
+      return `TCP ${probe.host}:${probe.port} accepts`;
+    case 'https':
+      return `${probe.url} answers 200`;
+  }
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => `${prefix}${line}`)
+    .join('\n');
+}
+
+export function describeAction(action: Action, showSecrets: boolean): string {
+  switch (action.kind) {
+    case 'file': {
+      const head = `write ${action.path} (mode ${octal(action.mode)}, ${Buffer.byteLength(action.content)} bytes${action.secret ? ', secret' : ''})`;
+      if (action.secret && !showSecrets) return `${head}\n      ${MASK}`;
+      return `${head}\n${indent(action.content, '      | ')}`;
+    }
+    case 'directory':
+      return `create directory ${action.path} (mode ${octal(action.mode)})`;
+    case 'symlink':
+      return `link ${action.path} -> ${action.target}`;
+    case 'remove':
+      return `remove ${action.path}`;
+    case 'service':
+      return `systemctl ${action.operation} ${action.unit}`;
+    case 'command':
+      return `run ${action.argv.join(' ')}  # ${action.why}`;
+    case 'publish':
+      return `publish to OneGate: ${Object.entries(maskKeys(action.keys, action.secret, showSecrets))
+        .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
+        .join(', ')}`;
+    case 'unpublish':
+      return `delete from OneGate: ${action.keys.join(', ')}`;
+    case 'wait':
+      return `wait up to ${action.deadlineSeconds}s for ${action.what} (${describeProbe(action.probe)})`;
+  }
+}
+
+export function planToText(plan: Plan, showSecrets = false): string {
+  const lines = [`role:     ${plan.role}`, `decision: ${plan.decision.kind} — ${plan.decision.reason}`, `actions:  ${plan.actions.length}`];
+  plan.actions.forEach((action, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${describeAction(action, showSecrets)}`));
+  return `${lines.join('\n')}\n`;
+}

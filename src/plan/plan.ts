@@ -1,0 +1,49 @@
+// The plan: what a role wants done on this VM, as plain data. Roles build it, `oneke plan` prints
+// it, the executor applies it. Nothing here touches the system.
+
+export const ROLE_NAMES = ['vnf', 'master', 'worker', 'storage'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export function isRoleName(value: string): value is RoleName {
+  return (ROLE_NAMES as readonly string[]).includes(value);
+}
+
+/** What the role decided to do on this run, and why. */
+export interface Decision {
+  /** A short machine-readable word: `initialise`, `join-server`, `join-agent`, `restart`, `wait`, … */
+  kind: string;
+  /** One sentence for people; for a wait, what is awaited. */
+  reason: string;
+  /** For a wait: give up after waiting this long for the same thing. */
+  deadlineSeconds?: number;
+}
+
+export type ServiceOperation = 'start' | 'stop' | 'restart' | 'reload' | 'enable' | 'disable' | 'mask' | 'unmask';
+
+/** What a wait action polls for until it holds. */
+export type Probe =
+  | { kind: 'file'; path: string }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'https'; url: string; ca?: string; cert?: string; key?: string };
+
+export type Action =
+  /** Write a whole file atomically with this mode. `secret` content is masked when printed. */
+  | { kind: 'file'; path: string; mode: number; content: string; secret?: boolean }
+  | { kind: 'directory'; path: string; mode: number }
+  | { kind: 'symlink'; path: string; target: string }
+  | { kind: 'remove'; path: string }
+  | { kind: 'service'; unit: string; operation: ServiceOperation }
+  /** Run a program (argv, never a shell string). */
+  | { kind: 'command'; argv: string[]; why: string }
+  /** Merge keys into this VM's USER_TEMPLATE through OneGate. Keys in `secret` are masked when printed. */
+  | { kind: 'publish'; keys: Record<string, string>; secret?: string[] }
+  /** Delete keys from this VM's USER_TEMPLATE. */
+  | { kind: 'unpublish'; keys: string[] }
+  /** Poll until the probe holds or the deadline passes. */
+  | { kind: 'wait'; what: string; probe: Probe; deadlineSeconds: number };
+
+export interface Plan {
+  role: RoleName | 'unknown';
+  decision: Decision;
+  actions: Action[];
+}
