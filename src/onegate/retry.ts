@@ -1,0 +1,45 @@
+// Backoff policy of the OneGate client: exponential with full jitter (a random wait between 0 and the
+// exponential cap), so that many VMs polling one OneGate after a hiccup do not come back in step.
+
+export interface RetryOptions {
+  /** Most HTTP requests per call, the first included. */
+  attempts?: number;
+  /** Cap of the first wait. */
+  initialMs?: number;
+  /** Largest cap of any wait. */
+  maxMs?: number;
+  /** No retry starts after this much time since the call began. */
+  deadlineMs?: number;
+}
+
+export type RetryPolicy = Required<RetryOptions>;
+
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = { attempts: 6, initialMs: 500, maxMs: 8_000, deadlineMs: 60_000 };
+
+function nonNegative(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+/** Fills in defaults; nonsense values (negative, NaN) fall back to the default. */
+export function resolveRetry(options: RetryOptions | undefined): RetryPolicy {
+  const attempts = nonNegative(options?.attempts, DEFAULT_RETRY.attempts);
+  const initialMs = nonNegative(options?.initialMs, DEFAULT_RETRY.initialMs);
+  return {
+    attempts: Math.max(1, Math.floor(attempts)),
+    initialMs,
+    maxMs: Math.max(initialMs, nonNegative(options?.maxMs, DEFAULT_RETRY.maxMs)),
+    deadlineMs: nonNegative(options?.deadlineMs, DEFAULT_RETRY.deadlineMs),
+  };
+}
+
+/** The cap of the wait before retry number `retry` (1 = the first retry). */
+export function backoffCap(retry: number, policy: RetryPolicy): number {
+  const exponent = Math.min(Math.max(0, retry - 1), 30);
+  return Math.min(policy.maxMs, policy.initialMs * 2 ** exponent);
+}
+
+/** Full jitter: uniform in [0, cap). `random` returns values in [0, 1). */
+export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const r = Math.min(Math.max(random(), 0), 1);
+  return Math.floor(r * backoffCap(retry, policy));
+}
