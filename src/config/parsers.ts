@@ -1,0 +1,389 @@
+// Small pure parsers: a raw context string in, a typed value or what was expected out. They never
+// throw on bad input; parse-config turns a rejection into a ConfigIssue naming the variable.
+
+import { isMap, isScalar, parseAllDocuments } from 'yaml';
+
+export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly expected: string };
+
+export interface ValueParser<T> {
+  /** What a valid value looks like; the `expected` of an issue unless the parser says more. */
+  readonly expected: string;
+  readonly parse: (raw: string) => ParseResult<T>;
+}
+
+export type CniName = 'cilium' | 'canal' | 'calico';
+export const CNI_NAMES: readonly CniName[] = ['cilium', 'canal', 'calico'];
+
+/** Longhorn supports ext4 and XFS for its data path; nothing else is offered. */
+export type Filesystem = 'xfs' | 'ext4';
+export const FILESYSTEMS: readonly Filesystem[] = ['xfs', 'ext4'];
+
+/** An IPv4 address with an optional prefix length, as the VRouter writes VIPs (`10.0.0.1/24`). */
+export interface AddressWithPrefix {
+  readonly address: string;
+  readonly prefixLength: number | undefined;
+}
+
+/** `host:port`; the port is absent when the value gave only a host (the caller supplies the LB port). */
+export interface EndpointValue {
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+/** An inclusive IPv4 range; a single address has `first === last`. */
+export interface AddressRange {
+  readonly first: string;
+  readonly last: string;
+}
+
+/** Interfaces a service works on: every interface but `exclude`, or only `include` minus `exclude`. */
+export interface InterfaceSelection {
+  readonly include: 'all' | readonly string[];
+  readonly exclude: readonly string[];
+}
+
+export interface Netmask {
+  readonly mask: string;
+  readonly prefixLength: number;
+}
+
+function accept<T>(value: T): ParseResult<T> {
+  return { ok: true, value };
+}
+
+function reject<T>(expected: string): ParseResult<T> {
+  return { ok: false, expected };
+}
+
+/** Builds a parser whose `parse` returns the value, or `undefined` to reject with `expected`. */
+function simple<T>(expected: string, parse: (raw: string) => T | undefined): ValueParser<T> {
+  return {
+    expected,
+    parse: (raw) => {
+      const value = parse(raw);
+      return value === undefined ? reject(expected) : accept(value);
+    },
+  };
+}
+
+/** Splits a list on commas and/or whitespace, dropping empty items (a trailing comma is harmless). */
+function splitList(raw: string, separators: RegExp = /[\s,]+/): string[] {
+  return raw.split(separators).filter((item) => item !== '');
+}
+
+/** Any of these in a value would break a generated config file or a header line. */
+const CONTROL_OR_SPACE = /[\s\x00-\x1f\x7f]/;
+
+// ---- numbers --------------------------------------------------------------------------------------
+
+/** Digits only, no sign and no leading zeros (so `010` is never octal to anyone). */
+function integerIn(min: number, max: number): (raw: string) => number | undefined {
+  return (raw) => {
+    if (!/^(?:0|[1-9]\d{0,15})$/.test(raw)) return undefined;
+    const value = Number(raw);
+    return value >= min && value <= max ? value : undefined;
+  };
+}
+
+export const nonNegativeInteger = simple('a non-negative integer (digits only)', integerIn(0, Number.MAX_SAFE_INTEGER));
+export const port = simple('a TCP port 1-65535 (digits only)', integerIn(1, 65535));
+export const vrid = simple('a VRRP router id 1-255', integerIn(1, 255));
+/** 255 is the address owner's priority in VRRP; our instances start as BACKUP, so it is excluded. */
+export const priority = simple('a VRRP priority 1-254', integerIn(1, 254));
+export const refreshRate = simple('a whole number of seconds 1-86400', integerIn(1, 86400));
+
+/** keepalived's advert_int: seconds, fractional down to centiseconds (VRRPv3), at most 255. */
+export const advertInterval = simple('a number of seconds above 0 and at most 255, at most two decimals (e.g. 1 or 0.5)', (raw) => {
+  if (!/^\d{1,3}(?:\.\d{1,2})?$/.test(raw)) return undefined;
+  const value = Number(raw);
+  return value > 0 && value <= 255 ? value : undefined;
+});
+
+/** The contract's rule: `YES` or `1`, any case, is true; anything else is false. Never rejects. */
+export const boolean: ValueParser<boolean> = {
+  expected: 'YES or NO',
+  parse: (raw) => accept(/^(?:yes|1)$/i.test(raw)),
+};
+
+// ---- addresses ------------------------------------------------------------------------------------
+
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
+/** Strict dotted quad; a leading zero (`010.0.0.1`) is refused because inet_aton reads it as octal. */
+export function isIpv4(raw: string): boolean {
+  return raw.length <= 15 && IPV4.test(raw);
+}
+
+export function ipv4ToNumber(address: string): number {
+  return address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+}
+
+export function numberToIpv4(value: number): string {
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+}
+
+/** RFC 4291 text form, with an optional trailing dotted quad; no zone id (`%eth0`). */
+export function isIpv6(raw: string): boolean {
+  if (raw.length < 2 || raw.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(raw)) return false;
+  let groups = raw;
+  let embeddedIpv4 = 0;
+  const lastColon = raw.lastIndexOf(':');
+  if (raw.includes('.')) {
+    if (!isIpv4(raw.slice(lastColon + 1))) return false;
+    groups = `${raw.slice(0, lastColon + 1)}0`;
+    embeddedIpv4 = 1;
+  }
+  const halves = groups.split('::');
+  if (halves.length > 2) return false;
+  const hextet = /^[0-9A-Fa-f]{1,4}$/;
+  const count = (half: string): number | undefined => {
+    if (half === '') return 0;
+    const parts = half.split(':');
+    return parts.every((part) => hextet.test(part)) ? parts.length : undefined;
+  };
+  const counts = halves.map(count);
+  if (counts.some((value) => value === undefined)) return false;
+  const total = (counts as number[]).reduce((sum, value) => sum + value, 0) + embeddedIpv4;
+  return halves.length === 2 ? total <= 7 : total === 8;
+}
+
+const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** RFC 1123 host name. The last label may not be all digits, so `10.0.0.256` is not a name either. */
+export function isDnsName(raw: string): boolean {
+  if (raw.length === 0 || raw.length > 253) return false;
+  const labels = raw.split('.');
+  return labels.every((label) => DNS_LABEL.test(label)) && !/^\d+$/.test(labels[labels.length - 1] as string);
+}
+
+/** VRouter placeholders resolved on the VNF: `<ETH0_IP0>`, `<ETH0_VIP0>`, `<ETH0_EP0>`. */
+const PLACEHOLDER = /^<ETH(?:0|[1-9]\d*)_(?:IP|VIP|EP)(?:0|[1-9]\d*)>$/;
+
+export function isPlaceholder(raw: string): boolean {
+  return PLACEHOLDER.test(raw);
+}
+
+export const ipv4 = simple('an IPv4 address like 10.0.0.1', (raw) => (isIpv4(raw) ? raw : undefined));
+
+export const ipv4WithPrefix = simple<AddressWithPrefix>('an IPv4 address, optionally with a prefix length (10.0.0.1 or 10.0.0.1/24)', (raw) => {
+  const [address = '', prefix, extra] = raw.split('/');
+  if (extra !== undefined || !isIpv4(address)) return undefined;
+  if (prefix === undefined) return { address, prefixLength: undefined };
+  const prefixLength = integerIn(0, 32)(prefix);
+  return prefixLength === undefined ? undefined : { address, prefixLength };
+});
+
+/** Where a load balancer binds: an IPv4 or a placeholder the VNF resolves. */
+export const lbAddress = simple('an IPv4 address or a placeholder like <ETH0_EP0>', (raw) => (isIpv4(raw) || isPlaceholder(raw) ? raw : undefined));
+
+export const serverHost = simple('an IPv4 address, a DNS name or a placeholder like <ETH1_IP0>', (raw) =>
+  isIpv4(raw) || isDnsName(raw) || isPlaceholder(raw) ? raw : undefined,
+);
+
+export const macAddress = simple('a MAC address like 02:00:0a:00:00:02', (raw) =>
+  /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$/.test(raw) ? raw.toLowerCase() : undefined,
+);
+
+export const netmask = simple<Netmask>('a dotted IPv4 netmask like 255.255.255.0', (raw) => {
+  if (!isIpv4(raw)) return undefined;
+  const inverted = ~ipv4ToNumber(raw) >>> 0;
+  // Contiguous ones: the inverted mask is 2^k - 1.
+  if ((inverted & (inverted + 1)) !== 0) return undefined;
+  return { mask: raw, prefixLength: 32 - Math.log2(inverted + 1) };
+});
+
+export const nameservers = simple('IPv4 or IPv6 addresses separated by spaces or commas', (raw) => {
+  const items = splitList(raw);
+  return items.length > 0 && items.every((item) => isIpv4(item) || isIpv6(item)) ? items : undefined;
+});
+
+// ---- networks -------------------------------------------------------------------------------------
+
+function parseIpv4Cidr(raw: string): { address: string; prefixLength: number } | undefined {
+  const [address = '', prefix, extra] = raw.split('/');
+  if (extra !== undefined || prefix === undefined || !isIpv4(address)) return undefined;
+  const prefixLength = integerIn(0, 32)(prefix);
+  return prefixLength === undefined ? undefined : { address, prefixLength };
+}
+
+function isIpv6Cidr(raw: string): boolean {
+  const [address = '', prefix, extra] = raw.split('/');
+  return extra === undefined && prefix !== undefined && isIpv6(address) && integerIn(0, 128)(prefix) !== undefined;
+}
+
+/** Host bits may be set (10.42.0.1/16), as Go's net.ParseCIDR and so RKE2 accept. */
+export const ipv4Cidr = simple('an IPv4 CIDR like 10.42.0.0/16', (raw) => (parseIpv4Cidr(raw) === undefined ? undefined : raw));
+
+/** Cilium LB pools may be IPv6, so both families are allowed here. */
+export const cidrList = simple('IPv4 or IPv6 CIDRs separated by commas, like 10.11.12.0/24', (raw) => {
+  const items = splitList(raw);
+  return items.length > 0 && items.every((item) => parseIpv4Cidr(item) !== undefined || isIpv6Cidr(item)) ? items : undefined;
+});
+
+/** MetalLB ranges: `A-B` (spaces around `-` allowed, A <= B) or one address; several separated by commas. */
+export const addressRanges: ValueParser<readonly AddressRange[]> = {
+  expected: 'IPv4 ranges like 10.0.0.100-10.0.0.150 or single addresses, separated by commas',
+  parse: (raw) => {
+    const ranges: AddressRange[] = [];
+    for (const item of splitList(raw, /\s*,\s*/)) {
+      const [first = '', last = first, extra] = item.split(/\s*-\s*/);
+      if (extra !== undefined || !isIpv4(first) || !isIpv4(last)) return reject(addressRanges.expected);
+      if (ipv4ToNumber(first) > ipv4ToNumber(last)) return reject(`a range whose first address is not above its last (${first} > ${last})`);
+      ranges.push({ first, last });
+    }
+    return ranges.length > 0 ? accept(ranges) : reject(addressRanges.expected);
+  },
+};
+
+// ---- hosts and endpoints --------------------------------------------------------------------------
+
+/** `host:port` or just `host`, where host is an IPv4 or a DNS name (the published template uses `ep0.eth0.vr:9345`). */
+export const endpoint = simple<EndpointValue>('host:port with an IPv4 address or DNS name and a port 1-65535', (raw) => {
+  const colon = raw.lastIndexOf(':');
+  const host = colon === -1 ? raw : raw.slice(0, colon);
+  if (!isIpv4(host) && !isDnsName(host)) return undefined;
+  if (colon === -1) return { host, port: undefined };
+  const value = integerIn(1, 65535)(raw.slice(colon + 1));
+  return value === undefined ? undefined : { host, port: value };
+});
+
+/** Certificate SANs: IPv4, IPv6, DNS names, and wildcard names like `*.apps.example.com`. */
+export const sanList = simple('IP addresses or DNS names separated by commas', (raw) => {
+  const items = splitList(raw, /\s*,\s*/);
+  const valid = (item: string): boolean => isIpv4(item) || isIpv6(item) || isDnsName(item.startsWith('*.') ? item.slice(2) : item);
+  return items.length > 0 && items.every(valid) ? items : undefined;
+});
+
+/** What Go's and curl's NO_PROXY understand: `*`, IPs, CIDRs, (`.`/`*.`)domains, optionally `:port`. */
+export const noProxyList = simple('comma-separated hosts, domains (.example.com), IPs or CIDRs', (raw) => {
+  const items = splitList(raw, /\s*,\s*/);
+  const domain = /^(?:\*?\.)?[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*(?::\d{1,5})?$/;
+  const valid = (item: string): boolean =>
+    item === '*' || isIpv4(item) || isIpv6(item) || parseIpv4Cidr(item) !== undefined || isIpv6Cidr(item) || (item.length <= 260 && domain.test(item));
+  return items.length > 0 && items.every(valid) ? items : undefined;
+});
+
+function httpUrl(raw: string, allowCredentials: boolean): string | undefined {
+  if (raw.length > 2048 || CONTROL_OR_SPACE.test(raw) || !/^https?:\/\//i.test(raw)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  if (url.hostname === '' || url.search !== '' || url.hash !== '') return undefined;
+  if (!allowCredentials && (url.username !== '' || url.password !== '')) return undefined;
+  return raw;
+}
+
+export const onegateUrl = simple('an http:// or https:// URL like http://169.254.16.9:5030', (raw) => httpUrl(raw, false));
+export const proxyUrl = simple('an http:// or https:// proxy URL like http://proxy.example.com:3128', (raw) => httpUrl(raw, true));
+
+// ---- names and paths ------------------------------------------------------------------------------
+
+export const cniName = simple(`one of ${CNI_NAMES.join(', ')}`, (raw) => CNI_NAMES.find((name) => name === raw.toLowerCase()));
+export const filesystem = simple(`one of ${FILESYSTEMS.join(', ')}`, (raw) => FILESYSTEMS.find((name) => name === raw.toLowerCase()));
+
+/** Linux interface names (at most 15 characters); `!eth1` excludes; `all` alone means every interface. */
+export const interfaces = simple<InterfaceSelection>('all, or interface names like eth0 eth1 (or eth0,eth1); !eth2 excludes one', (raw) => {
+  const include: string[] = [];
+  const exclude: string[] = [];
+  let all = false;
+  for (const item of splitList(raw, /[\s,;]+/)) {
+    const excluded = item.startsWith('!');
+    const name = excluded ? item.slice(1) : item;
+    if (!excluded && name.toLowerCase() === 'all') {
+      all = true;
+      continue;
+    }
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) return undefined;
+    (excluded ? exclude : include).push(name);
+  }
+  if (include.length === 0 && exclude.length === 0 && !all) return undefined;
+  return { include: all || include.length === 0 ? 'all' : include, exclude };
+});
+
+/** Versions and chart versions: they end up in file names and URLs, so a plain token. */
+export const version = simple('a version like 1.33 or v1.33.4+rke2r1 (letters, digits, . _ + -)', (raw) =>
+  /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(raw) ? raw : undefined,
+);
+
+/** A Kubernetes label-style key, what a Service's loadBalancerClass must be. */
+export const loadBalancerClass = simple('a label-style name like metallb or example.com/internal-vip', (raw) => {
+  const [prefix, name = '', extra] = raw.includes('/') ? raw.split('/') : [undefined, raw];
+  if (extra !== undefined) return undefined;
+  if (prefix !== undefined && (prefix.toLowerCase() !== prefix || !isDnsName(prefix))) return undefined;
+  return /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/.test(name) ? raw : undefined;
+});
+
+function isCleanAbsolutePath(raw: string): boolean {
+  if (raw.length > 4095 || !raw.startsWith('/') || CONTROL_OR_SPACE.test(raw)) return false;
+  return raw
+    .slice(1)
+    .split('/')
+    .every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
+/** An absolute, normalised path (it goes into /etc/fstab, so no spaces), and not `/` itself. */
+export const mountPoint = simple('an absolute path like /var/lib/longhorn (no spaces, no . or .. parts)', (raw) =>
+  raw !== '/' && isCleanAbsolutePath(raw) ? raw : undefined,
+);
+
+export const devicePath = simple('a device path under /dev, like /dev/vdb or /dev/disk/by-id/…', (raw) =>
+  raw.startsWith('/dev/') && isCleanAbsolutePath(raw) && /^[A-Za-z0-9/._:+@-]+$/.test(raw) ? raw : undefined,
+);
+
+// ---- secrets and encoded values -------------------------------------------------------------------
+
+/**
+ * VRRP PASS authentication keeps 8 characters. Printable ASCII only, without space, quotes, `\`, and
+ * `#` or `!`, which start a comment in keepalived.conf.
+ */
+export const keepalivedPassword = simple('1 to 8 printable ASCII characters, without spaces, quotes, \\, # or !', (raw) =>
+  /^[\x21-\x7e]{1,8}$/.test(raw) && !/["'\\#!]/.test(raw) ? raw : undefined,
+);
+
+/** The OneGate token goes into an HTTP header: one line, no spaces or control characters. */
+export const token = simple('one line without spaces or control characters', (raw) =>
+  raw.length <= 4096 && !CONTROL_OR_SPACE.test(raw) ? raw : undefined,
+);
+
+const BASE64_YAML = 'base64 of YAML manifests (one or more YAML mappings)';
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Strict base64 (standard alphabet; line breaks allowed; padding optional but only at the end) that
+ * decodes to UTF-8 YAML whose documents are mappings (Kubernetes objects). Returns the decoded text.
+ */
+export const base64Yaml: ValueParser<string> = {
+  expected: BASE64_YAML,
+  parse: (raw) => {
+    const compact = raw.replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 === 1 || (compact.includes('=') && compact.length % 4 !== 0)) {
+      return reject(`${BASE64_YAML}; the value is not base64`);
+    }
+    let text: string;
+    try {
+      text = utf8.decode(Buffer.from(compact, 'base64'));
+    } catch {
+      return reject(`${BASE64_YAML}; it decodes to binary, not UTF-8 text`);
+    }
+    // An empty stream is an empty array too: it is caught below as "no YAML document".
+    const list = [...parseAllDocuments(text)];
+    for (const document of list) {
+      const [error] = document.errors;
+      if (error !== undefined) return reject(`${BASE64_YAML}; YAML error: ${oneLine(error.message)}`);
+    }
+    // A document of only comments has a null scalar as contents: it is empty, not a value.
+    const contents = list.map((document) => document.contents).filter((content) => content !== null && !(isScalar(content) && content.value === null));
+    if (contents.length === 0) return reject(`${BASE64_YAML}; it decodes to no YAML document`);
+    if (!contents.every((content) => isMap(content))) return reject(`${BASE64_YAML}; a document is not a mapping`);
+    return accept(text);
+  },
+};
+
+function oneLine(message: string): string {
+  const first = message.split('\n', 1)[0] ?? '';
+  return first.length > 120 ? `${first.slice(0, 119)}…` : first;
+}

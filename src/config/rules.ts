@@ -1,0 +1,88 @@
+// Checks that involve several variables (changesets style: one small named function per rule). They
+// run after every single value has been parsed, on the assembled config, and only report.
+
+import { ConfigError } from '../errors.ts';
+import type { ConfigIssue } from '../errors.ts';
+import type { RoleName } from '../plan/plan.ts';
+import type { Config } from './config.ts';
+import { ipv4ToNumber } from './parsers.ts';
+import { showValue } from './show-value.ts';
+
+export interface RuleContext {
+  readonly config: Config;
+  /** Records an issue for `variable`, showing its value as the context gave it. */
+  report(variable: string, expected: string): void;
+  /** True when a variable (a name, or every name a pattern matches) already has an issue: the rule cannot judge it. */
+  hasIssue(variable: string | RegExp): boolean;
+}
+
+export type Rule = (context: RuleContext) => void;
+
+/** MetalLB with nothing to hand out is a broken install, not a default. */
+export const metallbNeedsAddresses: Rule = ({ config, report, hasIssue }) => {
+  const { metallb } = config.addons;
+  if (!metallb.enabled || metallb.ranges.length > 0 || metallb.config !== undefined) return;
+  if (hasIssue(/^ONEAPP_K8S_METALLB_(RANGE|CONFIG)/)) return;
+  report('ONEAPP_K8S_METALLB_ENABLED', 'NO, unless ONEAPP_K8S_METALLB_RANGE* or ONEAPP_K8S_METALLB_CONFIG gives MetalLB addresses');
+};
+
+/** Two HAProxy frontends cannot bind the same address and port. */
+export const loadBalancerBindsAreUnique: Rule = ({ config, report, hasIssue }) => {
+  const seen = new Map<string, number>();
+  for (const lb of config.loadBalancers) {
+    if (lb.ip === undefined || hasIssue(`ONEAPP_VNF_HAPROXY_LB${lb.index}_IP`) || hasIssue(`ONEAPP_VNF_HAPROXY_LB${lb.index}_PORT`)) continue;
+    const bind = `${lb.ip}:${lb.port}`;
+    const earlier = seen.get(bind);
+    if (earlier === undefined) seen.set(bind, lb.index);
+    else report(`ONEAPP_VNF_HAPROXY_LB${lb.index}_PORT`, `a port that LB${earlier} does not already use on ${lb.ip}`);
+  }
+};
+
+/** Pods and services must be told apart by address. */
+export const podAndServiceNetworksAreDisjoint: Rule = ({ config, report, hasIssue }) => {
+  if (hasIssue('ONEAPP_K8S_CLUSTER_CIDR') || hasIssue('ONEAPP_K8S_SERVICE_CIDR')) return;
+  const { clusterCidr, serviceCidr } = config.k8s;
+  if (cidrsOverlap(clusterCidr, serviceCidr)) {
+    report('ONEAPP_K8S_SERVICE_CIDR', `a network that does not overlap ONEAPP_K8S_CLUSTER_CIDR (${clusterCidr})`);
+  }
+};
+
+export const RULES: readonly Rule[] = [metallbNeedsAddresses, loadBalancerBindsAreUnique, podAndServiceNetworksAreDisjoint];
+
+function cidrRange(cidr: string): [number, number] {
+  const [address = '', prefix = '32'] = cidr.split('/');
+  const size = 2 ** (32 - Number(prefix));
+  const first = Math.floor(ipv4ToNumber(address) / size) * size;
+  return [first, first + size - 1];
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const [aFirst, aLast] = cidrRange(a);
+  const [bFirst, bLast] = cidrRange(b);
+  return aFirst <= bLast && bFirst <= aLast;
+}
+
+/**
+ * What a role needs beyond a valid config. Parsing cannot require these, because the VNF runs without
+ * them and the role is only known later (from OneGate); so the roles call this. The Kubernetes roles
+ * need the supervisor endpoint to join, and masters the control-plane endpoint as well.
+ */
+export function missingForRole(config: Config, role: RoleName): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const need = (present: boolean, variable: string, expected: string): void => {
+    if (!present) issues.push({ variable, shown: showValue(''), expected });
+  };
+  if (role !== 'vnf') {
+    need(config.endpoints.supervisor !== undefined, 'ONEAPP_RKE2_SUPERVISOR_EP', `host:port of the RKE2 supervisor, or ONEAPP_VROUTER_ETH0_VIP0 to derive it (required on a ${role})`);
+  }
+  if (role === 'master') {
+    need(config.endpoints.controlPlane !== undefined, 'ONEAPP_K8S_CONTROL_PLANE_EP', 'host:port of the Kubernetes API, or ONEAPP_VROUTER_ETH0_VIP0 to derive it (required on a master)');
+  }
+  return issues;
+}
+
+/** @throws ConfigError listing what the role is missing. */
+export function requireFor(config: Config, role: RoleName): void {
+  const issues = missingForRole(config, role);
+  if (issues.length > 0) throw new ConfigError(issues);
+}

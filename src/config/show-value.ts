@@ -1,0 +1,61 @@
+// How a value appears in an issue: quoted, on one line, short, and never a secret.
+
+/** The longest `shown` text for an ordinary value before it is shortened. */
+export const MAX_SHOWN_LENGTH = 60;
+/** Room for the quoted prefix of a shortened value; the rest is `…" (N characters)`. */
+const SHORTENED_PREFIX_LENGTH = 40;
+
+/**
+ * Invisible or line-breaking characters that JSON.stringify leaves alone: DEL and C1 controls, NEL,
+ * soft hyphen, zero-width and bidi controls, line/paragraph separators, BOM.
+ */
+const INVISIBLE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/** Number of Unicode code points: what a person would call characters. */
+export function countCharacters(value: string): number {
+  let count = value.length;
+  for (let index = 0; index < value.length - 1; index += 1) {
+    const unit = value.charCodeAt(index);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = value.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count -= 1;
+        index += 1;
+      }
+    }
+  }
+  return count;
+}
+
+function escapeInvisible(quoted: string): string {
+  return quoted.replace(INVISIBLE, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A secret's stand-in: its length only. */
+export function hiddenValue(value: string): string {
+  return `<hidden, ${countCharacters(value)} characters>`;
+}
+
+/**
+ * Quotes a value for display (JSON string syntax, so control characters and binary junk are escaped and
+ * the result is one line) and shortens it beyond MAX_SHOWN_LENGTH to a prefix plus the total length.
+ */
+export function showValue(value: string, options: { secret?: boolean } = {}): string {
+  if (options.secret === true) return hiddenValue(value);
+  if (value.length <= MAX_SHOWN_LENGTH) {
+    const quoted = escapeInvisible(JSON.stringify(value));
+    if (quoted.length <= MAX_SHOWN_LENGTH) return quoted;
+  }
+  let prefix = '';
+  for (const character of value) {
+    const escaped = escapeInvisible(JSON.stringify(character).slice(1, -1));
+    if (prefix.length + escaped.length > SHORTENED_PREFIX_LENGTH) break;
+    prefix += escaped;
+  }
+  return `"${prefix}…" (${countCharacters(value)} characters)`;
+}
+
+/** Replaces the password of `scheme://user:password@host` so a proxy URL can be shown or logged. */
+export function maskUrlPassword(value: string): string {
+  return value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:\s]*:)[^@/\s]*@/, '$1<hidden>@');
+}
