@@ -4,9 +4,15 @@ import type { HostPort, Nic, VridSource } from './config.ts';
 import type { EndpointValue } from './parsers.ts';
 import { ipv4ToNumber, isIpv4, numberToIpv4 } from './parsers.ts';
 
+/**
+ * Patch releases pinned over the contract's `<version>.4`: RKE2 v1.33.5+rke2r1 is the first 1.33
+ * release whose k3s carries the fix for concurrent etcd joins (k3s-io/k3s#12794).
+ */
+const PINNED_RKE2_RELEASES: Readonly<Record<string, string>> = { '1.33': '1.33.5' };
+
 /** ONE_SERVICE_RKE2_RELEASE default: the patch release pinned for the appliance's minor version. */
 export function defaultRke2Release(oneServiceVersion: string): string {
-  return `${oneServiceVersion}.4`;
+  return PINNED_RKE2_RELEASES[oneServiceVersion] ?? `${oneServiceVersion}.4`;
 }
 
 /** ONE_SERVICE_RKE2_VERSION default. */

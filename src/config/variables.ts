@@ -90,7 +90,7 @@ export const VARIABLES: readonly VariableSpec[] = [
 
   // Versions.
   { name: 'ONE_SERVICE_VERSION', kind: 'version', default: '1.33', group: 'versions', description: 'Kubernetes minor version of the appliance' },
-  { name: 'ONE_SERVICE_RKE2_RELEASE', kind: 'version', derivedDefault: '<ONE_SERVICE_VERSION>.4', group: 'versions', description: 'RKE2 release (Kubernetes patch version)' },
+  { name: 'ONE_SERVICE_RKE2_RELEASE', kind: 'version', derivedDefault: '1.33.5 for 1.33 (concurrent-join fix), else <ONE_SERVICE_VERSION>.4', group: 'versions', description: 'RKE2 release (Kubernetes patch version)' },
   { name: 'ONE_SERVICE_RKE2_VERSION', kind: 'version', derivedDefault: 'v<ONE_SERVICE_RKE2_RELEASE>+rke2r1', group: 'versions', description: 'Full RKE2 version tag' },
   { name: 'ONE_SERVICE_HELM_VERSION', kind: 'version', default: '3.18.6', group: 'versions', description: 'Helm version installed in the image' },
   { name: 'ONEAPP_K8S_LONGHORN_CHART_VERSION', kind: 'version', default: '1.9.1', group: 'versions', description: 'Longhorn Helm chart version' },

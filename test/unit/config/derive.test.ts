@@ -8,7 +8,7 @@ function nic(index: number, ip: string | undefined, prefixLength: number | undef
 
 describe('derive', () => {
   it.each([
-    ['1.33', '1.33.4', 'v1.33.4+rke2r1'],
+    ['1.33', '1.33.5', 'v1.33.5+rke2r1'], // pinned over .4 for the concurrent-join fix,
     ['1.31', '1.31.4', 'v1.31.4+rke2r1'],
   ])('RKE2 defaults from ONE_SERVICE_VERSION %s', (version, release, rke2) => {
     expect(defaultRke2Release(version)).toBe(release);

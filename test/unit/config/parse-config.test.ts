@@ -26,8 +26,8 @@ const DEFAULTS: [string, (config: Config) => unknown, unknown][] = [
   ['SERVICE_ID', (c) => c.serviceId, undefined],
   ['REPORT_READY', (c) => c.reportReady, false],
   ['ONE_SERVICE_VERSION', (c) => c.versions.oneService, '1.33'],
-  ['ONE_SERVICE_RKE2_RELEASE', (c) => c.versions.rke2Release, '1.33.4'],
-  ['ONE_SERVICE_RKE2_VERSION', (c) => c.versions.rke2, 'v1.33.4+rke2r1'],
+  ['ONE_SERVICE_RKE2_RELEASE', (c) => c.versions.rke2Release, '1.33.5'],
+  ['ONE_SERVICE_RKE2_VERSION', (c) => c.versions.rke2, 'v1.33.5+rke2r1'],
   ['ONE_SERVICE_HELM_VERSION', (c) => c.versions.helm, '3.18.6'],
   ['ONEAPP_K8S_LONGHORN_CHART_VERSION', (c) => c.versions.longhornChart, '1.9.1'],
   ['ONEAPP_K8S_METALLB_CHART_VERSION', (c) => c.versions.metallbChart, '0.15.2'],
@@ -197,7 +197,7 @@ describe('derived values', () => {
   it.each([
     [{ ONE_SERVICE_VERSION: '1.31' }, ['1.31', '1.31.4', 'v1.31.4+rke2r1']],
     [{ ONE_SERVICE_RKE2_RELEASE: '1.33.9' }, ['1.33', '1.33.9', 'v1.33.9+rke2r1']],
-    [{ ONE_SERVICE_RKE2_VERSION: 'v1.33.4+rke2r2' }, ['1.33', '1.33.4', 'v1.33.4+rke2r2']],
+    [{ ONE_SERVICE_RKE2_VERSION: 'v1.33.4+rke2r2' }, ['1.33', '1.33.5', 'v1.33.4+rke2r2']],
   ])('RKE2 versions from %j', (vars, expected) => {
     const { versions } = configOf(vars);
     expect([versions.oneService, versions.rke2Release, versions.rke2]).toEqual(expected);
