@@ -30,6 +30,9 @@ export interface Host {
   /** The folder every VM path is taken under (`/` on a real VM). */
   readonly root: string;
 
+  /** Where a VM path is on this machine (under the root). For programs that take paths. */
+  hostPath(vmPath: string): string;
+
   /** The file's text, or undefined when it does not exist. */
   readFile(vmPath: string): Promise<string | undefined>;
   /** Writes the whole file atomically (temp file, fsync, rename) with this mode; creates parents. */
@@ -48,6 +51,9 @@ export interface Host {
   exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** Runs a program and throws CommandError when it fails. */
   run(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+
+  /** Sets the host name: `/etc/hostname`, and the running system's when the root is `/`. */
+  setHostname(name: string): Promise<void>;
 
   /** Operates a systemd unit (`systemctl <operation> <unit>`). */
   systemctl(operation: string, unit: string): Promise<void>;

@@ -57,13 +57,13 @@ export class NodeHost implements Host {
     this.#systemctl = options.systemctl ?? 'systemctl';
   }
 
-  path(vmPath: string): string {
+  hostPath(vmPath: string): string {
     return underRoot(this.root, vmPath);
   }
 
   async readFile(vmPath: string): Promise<string | undefined> {
     try {
-      return await fs.readFile(this.path(vmPath), 'utf8');
+      return await fs.readFile(this.hostPath(vmPath), 'utf8');
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -71,23 +71,23 @@ export class NodeHost implements Host {
   }
 
   writeFile(vmPath: string, content: string, mode: number): Promise<void> {
-    return writeFileAtomic(this.path(vmPath), content, mode);
+    return writeFileAtomic(this.hostPath(vmPath), content, mode);
   }
 
   async appendFile(vmPath: string, content: string, mode: number): Promise<void> {
-    const target = this.path(vmPath);
+    const target = this.hostPath(vmPath);
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.appendFile(target, content, { mode });
   }
 
   async mkdir(vmPath: string, mode: number): Promise<void> {
-    const target = this.path(vmPath);
+    const target = this.hostPath(vmPath);
     await fs.mkdir(target, { recursive: true, mode });
     await fs.chmod(target, mode);
   }
 
   async symlink(vmPath: string, target: string): Promise<void> {
-    const link = this.path(vmPath);
+    const link = this.hostPath(vmPath);
     await fs.mkdir(path.dirname(link), { recursive: true });
     const temp = `${link}.${randomBytes(6).toString('hex')}.tmp`;
     await fs.symlink(target, temp);
@@ -96,19 +96,19 @@ export class NodeHost implements Host {
 
   async readLink(vmPath: string): Promise<string | undefined> {
     try {
-      return await fs.readlink(this.path(vmPath));
+      return await fs.readlink(this.hostPath(vmPath));
     } catch {
       return undefined;
     }
   }
 
   async remove(vmPath: string): Promise<void> {
-    await fs.rm(this.path(vmPath), { force: true, recursive: true });
+    await fs.rm(this.hostPath(vmPath), { force: true, recursive: true });
   }
 
   async stat(vmPath: string): Promise<FileInfo | undefined> {
     try {
-      const info = await fs.lstat(this.path(vmPath));
+      const info = await fs.lstat(this.hostPath(vmPath));
       return {
         mode: info.mode & 0o7777,
         size: info.size,
@@ -141,6 +141,12 @@ export class NodeHost implements Host {
     const result = await this.exec(file, args, options);
     if (result.exitCode !== 0) throw new CommandError(file, masked(args, options.secretArgs), result.exitCode, result.stderr);
     return result;
+  }
+
+  async setHostname(name: string): Promise<void> {
+    await this.writeFile('/etc/hostname', `${name}\n`, 0o644);
+    // Under another root this is a simulated VM sharing the machine: leave the machine's name alone.
+    if (this.root === '/') await this.run('hostname', [name]);
   }
 
   async systemctl(operation: string, unit: string): Promise<void> {

@@ -29,6 +29,11 @@ export interface HttpsProbe {
 
 /** The HTTP status of a GET, or undefined when no answer came. */
 export async function httpsStatus(host: Host, probe: HttpsProbe): Promise<number | undefined> {
+  return (await httpsGet(host, probe))?.status;
+}
+
+/** The status and body of a GET with optional client certificate, or undefined when no answer came. */
+export async function httpsGet(host: Host, probe: HttpsProbe): Promise<{ status: number; body: string } | undefined> {
   const read = async (p: string | undefined) => (p ? await host.readFile(p) : undefined);
   const [ca, cert, key] = await Promise.all([read(probe.ca), read(probe.cert), read(probe.key)]);
   const dispatcher = new Agent({
@@ -38,8 +43,7 @@ export async function httpsStatus(host: Host, probe: HttpsProbe): Promise<number
   });
   try {
     const answer = await request(probe.url, { dispatcher });
-    await answer.body.dump();
-    return answer.statusCode;
+    return { status: answer.statusCode, body: await answer.body.text() };
   } catch {
     return undefined;
   } finally {

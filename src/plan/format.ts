@@ -1,4 +1,4 @@
-import type { Action, Plan, Probe } from './plan.ts';
+import type { Action, Plan, Probe, Value } from './plan.ts';
 
 // Printing a plan for `oneke plan`: text for people, JSON for machines. Secrets are masked unless
 // the caller asks for them.
@@ -11,9 +11,16 @@ export function octal(mode: number): string {
 
 type JsonAction = Record<string, unknown>;
 
-function maskKeys(keys: Record<string, string>, secret: readonly string[] | undefined, show: boolean): Record<string, string> {
-  if (show || !secret?.length) return { ...keys };
-  return Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, secret.includes(k) ? MASK : v]));
+/** How a value read at apply time is shown: where it will come from. */
+export function showValue(value: Value): string {
+  if (typeof value === 'string') return value;
+  return value.kubeconfigFor ? `<base64 of ${value.path}, server ${value.kubeconfigFor}>` : `<content of ${value.path}>`;
+}
+
+function maskKeys(keys: Record<string, Value>, secret: readonly string[] | undefined, show: boolean): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(keys).map(([k, v]) => [k, !show && secret?.includes(k) && typeof v === 'string' ? MASK : showValue(v)]),
+  );
 }
 
 export function actionToJson(action: Action, showSecrets: boolean): JsonAction {
@@ -25,6 +32,7 @@ export function actionToJson(action: Action, showSecrets: boolean): JsonAction {
         mode: octal(action.mode),
         content: action.secret && !showSecrets ? MASK : action.content,
         ...(action.secret ? { secret: true } : {}),
+        ...(action.values ? { values: Object.fromEntries(Object.entries(action.values).map(([k, v]) => [k, showValue(v)])) } : {}),
       };
     case 'directory':
       return { kind: 'directory', path: action.path, mode: octal(action.mode) };
@@ -48,6 +56,8 @@ function describeProbe(probe: Probe): string {
       return `TCP ${probe.host}:${probe.port} accepts`;
     case 'https':
       return `${probe.url} answers 200`;
+    case 'nodes-ready':
+      return `every node listed by ${probe.url} is Ready`;
   }
 }
 
@@ -66,6 +76,8 @@ export function describeAction(action: Action, showSecrets: boolean): string {
       if (action.secret && !showSecrets) return `${head}\n      ${MASK}`;
       return `${head}\n${indent(action.content, '      | ')}`;
     }
+    case 'hostname':
+      return `set the host name to ${action.name}`;
     case 'directory':
       return `create directory ${action.path} (mode ${octal(action.mode)})`;
     case 'symlink':
@@ -74,6 +86,8 @@ export function describeAction(action: Action, showSecrets: boolean): string {
       return `remove ${action.path}`;
     case 'service':
       return `systemctl ${action.operation} ${action.unit}`;
+    case 'mount':
+      return `mount ${action.device} on ${action.mountpoint} (${action.fstype})`;
     case 'command':
       return `run ${action.argv.join(' ')}  # ${action.why}`;
     case 'publish':

@@ -24,19 +24,40 @@ export type ServiceOperation = 'start' | 'stop' | 'restart' | 'reload' | 'enable
 export type Probe =
   | { kind: 'file'; path: string }
   | { kind: 'tcp'; host: string; port: number }
-  | { kind: 'https'; url: string; ca?: string; cert?: string; key?: string };
+  | { kind: 'https'; url: string; ca?: string; cert?: string; key?: string }
+  /** Every node of the Kubernetes API at `url` (…/api/v1/nodes) reports KubeletReady. */
+  | { kind: 'nodes-ready'; url: string; ca?: string; cert?: string; key?: string };
+
+/**
+ * A value known only when the plan runs (the cluster token appears once RKE2 has started). The
+ * executor reads it at that moment; printed plans show where it comes from.
+ */
+export interface FileValue {
+  from: 'file';
+  path: string;
+  /** Turn a kubeconfig into one aimed at this `https://host:port` and base64-encode it. */
+  kubeconfigFor?: string;
+}
+export type Value = string | FileValue;
 
 export type Action =
-  /** Write a whole file atomically with this mode. `secret` content is masked when printed. */
-  | { kind: 'file'; path: string; mode: number; content: string; secret?: boolean }
+  /**
+   * Write a whole file atomically with this mode. `secret` content is masked when printed. Each
+   * `${NAME}` of `content` is replaced at apply time by `values[NAME]`.
+   */
+  | { kind: 'file'; path: string; mode: number; content: string; secret?: boolean; values?: Record<string, FileValue> }
+  /** Set the host name (the file, and the running system's when not under another root). */
+  | { kind: 'hostname'; name: string }
   | { kind: 'directory'; path: string; mode: number }
   | { kind: 'symlink'; path: string; target: string }
   | { kind: 'remove'; path: string }
   | { kind: 'service'; unit: string; operation: ServiceOperation }
+  /** Mount a block device (a real device path) on a VM path. */
+  | { kind: 'mount'; device: string; mountpoint: string; fstype: string }
   /** Run a program (argv, never a shell string). */
   | { kind: 'command'; argv: string[]; why: string }
   /** Merge keys into this VM's USER_TEMPLATE through OneGate. Keys in `secret` are masked when printed. */
-  | { kind: 'publish'; keys: Record<string, string>; secret?: string[] }
+  | { kind: 'publish'; keys: Record<string, Value>; secret?: string[] }
   /** Delete keys from this VM's USER_TEMPLATE. */
   | { kind: 'unpublish'; keys: string[] }
   /** Poll until the probe holds or the deadline passes. */

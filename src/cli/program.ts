@@ -1,0 +1,106 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, OnekeError, oneLine } from '../errors.ts';
+import { VERSION } from '../version.ts';
+import { createRuntime, type GlobalOptions } from './runtime.ts';
+import { bootstrapCommand, configureCommand, installCommand } from './commands/lifecycle.ts';
+import { planCommand } from './commands/plan.ts';
+import { statusCommand } from './commands/status.ts';
+import { validateCommand } from './commands/validate.ts';
+import { devOnegateCommand } from './commands/dev.ts';
+
+/** Where commands print: stdout for results, stderr for the one-line error. Injectable for tests. */
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processOutput: Output = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+function buildProgram(output: Output, setExit: (code: number) => void): Command {
+  const program = new Command('oneke')
+    .description("The agent of OpenNebula's OneKE Kubernetes appliance: reads the VM's context, takes its part in the OneFlow service.")
+    .version(VERSION, '-V, --version')
+    .option('--context <file>', 'read the context from this file (context.sh or one_env format) instead of /run/one-context')
+    .option('--root <dir>', 'take every path the agent reads or writes under this folder', '/')
+    .addOption(new Option('--log-level <level>', 'console and log file detail').default('info'))
+    .showHelpAfterError(false)
+    .configureOutput({ writeOut: output.out, writeErr: output.err })
+    .exitOverride();
+
+  const runtime = (command: Command) => createRuntime(command.optsWithGlobals<GlobalOptions>());
+
+  program
+    .command('install')
+    .description('image build: install OS packages, RKE2, Helm and the add-on charts (run once by Packer)')
+    .action(async (_opts, command: Command) => installCommand(runtime(command)));
+
+  program
+    .command('configure')
+    .description('every boot: read the context, find this VM\'s role and converge it')
+    .action(async (_opts, command: Command) => configureCommand(runtime(command)));
+
+  program
+    .command('bootstrap')
+    .description('after configure: close the run and report READY=YES when REPORT_READY=YES')
+    .action(async (_opts, command: Command) => bootstrapCommand(runtime(command)));
+
+  program
+    .command('plan')
+    .description('print what configure would do now, changing nothing')
+    .option('--json', 'print one JSON object with role, decision and actions')
+    .option('--show-secrets', 'print tokens and passwords instead of masking them')
+    .option('--onegate-snapshot <file>', 'answer OneGate questions from this file (a state file of `oneke dev onegate`)')
+    .action(async (opts: { json?: boolean; showSecrets?: boolean; onegateSnapshot?: string }, command: Command) =>
+      planCommand(runtime(command), output, opts),
+    );
+
+  program
+    .command('status')
+    .description('print the appliance status: steps, times, role, last error')
+    .option('--json', 'print the status record as JSON')
+    .action(async (opts: { json?: boolean }, command: Command) => setExit(await statusCommand(runtime(command), output, opts)));
+
+  program
+    .command('validate')
+    .description('check the context: prints OK, or every problem on its own line (exit 2)')
+    .action(async (_opts, command: Command) => setExit(await validateCommand(runtime(command), output)));
+
+  const dev = program.command('dev').description('tools for appliance developers');
+  dev
+    .command('onegate')
+    .description('run a OneGate emulator that serves a service from a state file')
+    .requiredOption('--state <file>', 'YAML or JSON state: `service` and `vms` (see README)')
+    .option('--listen <addr>', 'host:port to listen on', '127.0.0.1:5030')
+    .action(async (opts: { state: string; listen: string }) => devOnegateCommand(output, opts));
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. The one place where errors become output. */
+export async function runCli(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram(output, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
+    }
+    if (error instanceof OnekeError) {
+      for (const line of error.message.split('\n')) output.err(`oneke: ${line}\n`);
+      if (error.hint) output.err(`oneke: hint: ${error.hint}\n`);
+      if (error.exitCode === ExitCode.internal && error.stack) output.err(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    // Not one of ours: a bug. Show the stack, since nobody can act on one line here.
+    output.err(`oneke: internal error: ${oneLine(error)}\n${error instanceof Error && error.stack ? `${error.stack}\n` : ''}`);
+    return ExitCode.internal;
+  }
+}

@@ -1,0 +1,174 @@
+import type { Host } from '../host/host.ts';
+import { httpsGet, tcpAccepts } from '../host/probes.ts';
+import { allNodesReady, kubeconfigFor } from '../kubernetes/kubeconfig.ts';
+import type { SecretSet } from '../log/logger.ts';
+import type { Logger } from '../log/logger.ts';
+import type { OneGateClient } from '../onegate/client.ts';
+import { describeAction } from '../plan/format.ts';
+import type { Action, FileValue, Plan, Probe, Value } from '../plan/plan.ts';
+import { RuntimeProblem } from '../errors.ts';
+import { realClock, waitFor, type Clock } from './wait.ts';
+
+// Applies a plan, action by action, through the host and OneGate. Does nothing else: what to do was
+// decided by the role.
+
+export interface ApplyDeps {
+  host: Host;
+  logger: Logger;
+  /** Needed only by publish and unpublish actions. */
+  onegate?: Pick<OneGateClient, 'vmUpdate' | 'vmDeleteKey'>;
+  clock?: Clock;
+  /** Values read at apply time (tokens, kubeconfigs) are added here so that logs never show them. */
+  secrets?: SecretSet;
+}
+
+export interface ApplyReport {
+  /** VM paths whose content, mode or target changed. */
+  changed: string[];
+  /** How many actions ran (unchanged files count as ran). */
+  actions: number;
+}
+
+export async function probeHolds(host: Host, probe: Probe): Promise<boolean> {
+  switch (probe.kind) {
+    case 'file':
+      return (await host.stat(probe.path)) !== undefined;
+    case 'tcp':
+      return tcpAccepts(probe.host, probe.port);
+    case 'https':
+      return (await httpsGet(host, probe))?.status === 200;
+    case 'nodes-ready': {
+      const answer = await httpsGet(host, probe);
+      if (answer?.status !== 200) return false;
+      try {
+        const { ready, total } = allNodesReady(JSON.parse(answer.body));
+        return total > 0 && ready === total;
+      } catch {
+        return false;
+      }
+    }
+  }
+}
+
+/** Reads a value that exists only now (a token file, a kubeconfig). */
+async function resolveValue(host: Host, value: Value, secrets: SecretSet | undefined): Promise<string> {
+  if (typeof value === 'string') return value;
+  const text = await readRequired(host, value);
+  const resolved = value.kubeconfigFor ? Buffer.from(kubeconfigFor(text, value.kubeconfigFor)).toString('base64') : text.trim();
+  secrets?.add(resolved, text.trim());
+  return resolved;
+}
+
+async function readRequired(host: Host, value: FileValue): Promise<string> {
+  const text = await host.readFile(value.path);
+  if (text === undefined || text.trim() === '') {
+    throw new RuntimeProblem('ONEKE_VALUE_MISSING', `${value.path} is missing or empty, but the plan needs its content`);
+  }
+  return text;
+}
+
+/** Writes a file only when its content or mode differs; says whether it changed. */
+async function writeIfChanged(host: Host, path: string, content: string, mode: number): Promise<boolean> {
+  const [current, info] = await Promise.all([host.readFile(path), host.stat(path)]);
+  if (current === content && info?.mode === mode && !info.isSymlink) return false;
+  await host.writeFile(path, content, mode);
+  return true;
+}
+
+async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport): Promise<void> {
+  const { host } = deps;
+  switch (action.kind) {
+    case 'file': {
+      let content = action.content;
+      for (const [name, value] of Object.entries(action.values ?? {})) {
+        content = content.split(`\${${name}}`).join(await resolveValue(host, value, deps.secrets));
+      }
+      if (await writeIfChanged(host, action.path, content, action.mode)) report.changed.push(action.path);
+      return;
+    }
+    case 'hostname':
+      if ((await host.readFile('/etc/hostname'))?.trim() !== action.name) {
+        await host.setHostname(action.name);
+        report.changed.push('/etc/hostname');
+      }
+      return;
+    case 'directory': {
+      const info = await host.stat(action.path);
+      if (!info?.isDirectory || info.mode !== action.mode) {
+        await host.mkdir(action.path, action.mode);
+        report.changed.push(action.path);
+      }
+      return;
+    }
+    case 'symlink': {
+      if ((await host.readLink(action.path)) !== action.target) {
+        await host.symlink(action.path, action.target);
+        report.changed.push(action.path);
+      }
+      return;
+    }
+    case 'remove':
+      if (await host.stat(action.path)) {
+        await host.remove(action.path);
+        report.changed.push(action.path);
+      }
+      return;
+    case 'service':
+      await host.systemctl(action.operation, action.unit);
+      return;
+    case 'mount': {
+      const target = host.hostPath(action.mountpoint);
+      const mounted = await host.exec('findmnt', ['--noheadings', '--output', 'SOURCE', '--mountpoint', target]);
+      if (mounted.exitCode === 0 && mounted.stdout.trim() !== '') return;
+      await host.mkdir(action.mountpoint, 0o755);
+      await host.run('mount', ['-t', action.fstype, action.device, target]);
+      report.changed.push(action.mountpoint);
+      return;
+    }
+    case 'command':
+      await host.run(action.argv[0] ?? '', action.argv.slice(1));
+      return;
+    case 'publish':
+      if (!deps.onegate) throw new Error('a publish action needs a OneGate client');
+      {
+        const keys: Record<string, string> = {};
+        for (const [key, value] of Object.entries(action.keys)) keys[key] = await resolveValue(host, value, deps.secrets);
+        await deps.onegate.vmUpdate(keys);
+      }
+      return;
+    case 'unpublish':
+      if (!deps.onegate) throw new Error('an unpublish action needs a OneGate client');
+      for (const key of action.keys) await deps.onegate.vmDeleteKey(key);
+      return;
+    case 'wait':
+      await waitFor(
+        action.what,
+        async () => ({ done: await probeHolds(host, action.probe) }),
+        { deadlineMs: action.deadlineSeconds * 1000, initialMs: 500, maxMs: 5_000 },
+        deps.logger,
+        deps.clock ?? realClock,
+      );
+      return;
+  }
+}
+
+/** Applies every action in order; stops at the first failure (the error names the action). */
+export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyReport> {
+  const report: ApplyReport = { changed: [], actions: 0 };
+  for (const [index, action] of plan.actions.entries()) {
+    const op = index + 1;
+    const started = Date.now();
+    deps.logger.debug({ op }, `[started] ${describeAction(action, false).split('\n')[0]}`);
+    try {
+      await applyAction(action, deps, report);
+    } catch (error) {
+      deps.logger.error({ op }, `[failed] ${describeAction(action, false).split('\n')[0]}`);
+      throw error;
+    }
+    report.actions++;
+    deps.logger.debug({ op, ms: Date.now() - started }, '[finished]');
+  }
+  if (report.changed.length > 0) deps.logger.info({ changed: report.changed }, `applied ${report.actions} actions`);
+  return report;
+}
+

@@ -1,0 +1,103 @@
+import type { Config } from '../config/index.ts';
+import { DeadlineError, RuntimeProblem } from '../errors.ts';
+import { applyPlan } from '../executor/apply.ts';
+import { backoffDelay, realClock, type Clock } from '../executor/wait.ts';
+import type { Host } from '../host/host.ts';
+import type { Logger, SecretSet } from '../log/logger.ts';
+import type { OneGateClient } from '../onegate/client.ts';
+import type { VmRecord } from '../onegate/parse.ts';
+import { isRoleName, type Plan, type RoleName } from '../plan/plan.ts';
+import { WAIT, type ClusterView, type RoleModule } from './role.ts';
+
+/** Every role this agent can take, by the name OneFlow gives it (USER_TEMPLATE/ROLE_NAME). */
+export const ROLES: Partial<Record<RoleName, RoleModule<never>>> = {};
+
+/** The VM's role as OneFlow set it; a clear error for a VM outside a OneKE service. */
+export function roleOf(self: VmRecord): RoleName {
+  const name = self.userTemplate.ROLE_NAME;
+  if (name === undefined || name === '') {
+    throw new RuntimeProblem('ONEKE_NO_ROLE', `VM ${self.id} has no ROLE_NAME in its USER_TEMPLATE`, 'instantiate the VM through the OneKE OneFlow service');
+  }
+  if (!isRoleName(name)) {
+    throw new RuntimeProblem('ONEKE_UNKNOWN_ROLE', `ROLE_NAME=${JSON.stringify(name)}: expected one of vnf, master, worker, storage`);
+  }
+  return name;
+}
+
+function moduleOf(role: RoleName): RoleModule<unknown> {
+  const module = ROLES[role] as RoleModule<unknown> | undefined;
+  if (!module) throw new RuntimeProblem('ONEKE_ROLE_UNSUPPORTED', `the role ${role} is not supported by this build of oneke`);
+  return module;
+}
+
+/** One look at OneGate: the service with every VM (one request), this VM taken from it. */
+export async function observeCluster(client: Pick<OneGateClient, 'vmShow' | 'serviceShowExtended'>, vmId: number): Promise<ClusterView> {
+  let service;
+  try {
+    service = await client.serviceShowExtended();
+  } catch (error) {
+    // A VM outside any service gets 400 here; it still has itself.
+    if ((error as { status?: number }).status !== 400) throw error;
+  }
+  const self = service?.roles.flatMap((r) => r.nodes).find((n) => n.vmId === vmId)?.vm ?? (await client.vmShow());
+  return { self, service };
+}
+
+/** How long a role waits on its peers when its decision names no deadline. */
+export const DEFAULT_WAIT_SECONDS = 20 * 60;
+/** Polls of OneGate while waiting: quick at first, then every few seconds at most. */
+const WAIT_BACKOFF = { initialMs: 1_000, maxMs: 5_000 };
+const PROGRESS_EVERY_MS = 15_000;
+
+export interface RoleRun {
+  host: Host;
+  logger: Logger;
+  config: Config;
+  client: OneGateClient;
+  self: VmRecord;
+  clock?: Clock;
+  secrets?: SecretSet;
+}
+
+/** The plan a role makes from what it sees now. */
+export async function planRole(role: RoleName, env: { host: Host; logger: Logger; config: Config; cluster: ClusterView }): Promise<Plan> {
+  const module = moduleOf(role);
+  const local = await module.gather(env);
+  return module.plan({ config: env.config, cluster: env.cluster, local });
+}
+
+/**
+ * Converges this VM into its role: look at OneGate and the VM, decide, and either wait (poll again
+ * after a backoff with jitter, up to the decision's deadline, saying what is awaited) or apply the
+ * plan, which ends the run.
+ */
+export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> {
+  const clock = run.clock ?? realClock;
+  let waitStarted: number | undefined;
+  let lastReason = '';
+  let lastProgress = 0;
+  for (let poll = 0; ; poll++) {
+    const cluster = await observeCluster(run.client, run.self.id);
+    const plan = await planRole(role, { host: run.host, logger: run.logger, config: run.config, cluster });
+    const { decision } = plan;
+    if (decision.kind !== WAIT) {
+      run.logger.info({ decision: decision.kind, actions: plan.actions.length }, decision.reason);
+      await applyPlan(plan, { host: run.host, logger: run.logger, onegate: run.client, clock, ...(run.secrets ? { secrets: run.secrets } : {}) });
+      return plan;
+    }
+    const now = clock.now();
+    waitStarted ??= now;
+    const deadlineMs = (decision.deadlineSeconds ?? DEFAULT_WAIT_SECONDS) * 1000;
+    const elapsed = now - waitStarted;
+    if (elapsed >= deadlineMs) throw new DeadlineError(decision.reason, Math.round(elapsed / 1000));
+    if (decision.reason !== lastReason || now - lastProgress >= PROGRESS_EVERY_MS) {
+      run.logger.info(
+        { elapsed: `${Math.round(elapsed / 1000)}s`, left: `${Math.round((deadlineMs - elapsed) / 1000)}s` },
+        `waiting for ${decision.reason}`,
+      );
+      lastProgress = now;
+      lastReason = decision.reason;
+    }
+    await clock.sleep(Math.min(deadlineMs - elapsed, backoffDelay(poll, WAIT_BACKOFF, clock.random)));
+  }
+}

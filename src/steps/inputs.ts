@@ -1,0 +1,64 @@
+import { ConfigError } from '../errors.ts';
+import { loadContext, type ContextVars } from '../context/index.ts';
+import { parseConfig, secretValues, type Config } from '../config/index.ts';
+import { createOneGateClient, type OneGateClient } from '../onegate/client.ts';
+import type { Logger, SecretSet } from '../log/logger.ts';
+
+/** The validated inputs of a run: nothing on the system has changed when this returns. */
+export interface Inputs {
+  vars: ContextVars;
+  config: Config;
+}
+
+/** Reads the context files (nothing is validated yet). */
+export async function readContext(options: { root: string; context?: string }, secrets: SecretSet): Promise<ContextVars> {
+  const vars = await loadContext({ root: options.root, ...(options.context ? { file: options.context } : {}) });
+  // The token is secret even when the rest of the context is wrong.
+  secrets.add(vars.get('TOKENTXT'), vars.get('ONEGATE_TOKEN'));
+  return vars;
+}
+
+/**
+ * A OneGate client from the raw context, when its three OneGate variables are sound even though
+ * others are not: the reason of a failed run can then still reach the operator.
+ */
+export function oneGateFromContext(vars: ContextVars, logger: Logger): OneGateClient | undefined {
+  const endpoint = vars.get('ONEGATE_ENDPOINT')?.trim();
+  const vmId = vars.get('VMID')?.trim();
+  const token = vars.get('TOKENTXT');
+  if (!endpoint || !vmId || !/^\d+$/.test(vmId) || !token || !/^https?:\/\/[^\s]+$/.test(endpoint)) return undefined;
+  try {
+    return createOneGateClient({ endpoint, vmId, token, logger });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Validates every variable of the context; throws ConfigError listing every problem. */
+export function validateContext(vars: ContextVars, secrets: SecretSet): Inputs {
+  const result = parseConfig(vars);
+  if (!result.ok) throw new ConfigError(result.issues);
+  secrets.add(...secretValues(result.config));
+  return { vars, config: result.config };
+}
+
+/** Reads the context and validates every variable; throws ConfigError listing every problem. */
+export async function readInputs(options: { root: string; context?: string }, secrets: SecretSet): Promise<Inputs> {
+  return validateContext(await readContext(options, secrets), secrets);
+}
+
+/** A OneGate client for this VM, or a ConfigError when the context lacks what OneGate needs. */
+export function oneGateFor(config: Config, logger: Logger): OneGateClient {
+  const { endpoint, vmId, token } = config.onegate;
+  const missing = [
+    ...(endpoint ? [] : ['ONEGATE_ENDPOINT']),
+    ...(vmId === undefined ? ['VMID'] : []),
+    ...(token ? [] : ['TOKENTXT']),
+  ];
+  if (missing.length > 0 || !endpoint || vmId === undefined || !token) {
+    throw new ConfigError(
+      missing.map((variable) => ({ variable, shown: '""', expected: 'a value (OneGate is needed; set TOKEN=YES and ONEGATE_ENDPOINT in the VM template)' })),
+    );
+  }
+  return createOneGateClient({ endpoint, vmId, token, logger });
+}
