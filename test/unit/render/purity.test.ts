@@ -1,0 +1,31 @@
+// src/render and src/vnf are the functional core of the VNF: text in, text out. They must not reach
+// the file system, processes or the network, so that `oneke plan` and the tests can call them freely.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const FORBIDDEN = /^(?:node:(?:fs|fs\/promises|child_process|net|http|https|dgram|dns)|fs|child_process|execa|undici)$/;
+
+async function importsOf(folder: string): Promise<[string, string][]> {
+  const files = (await fs.readdir(path.join(ROOT, folder))).filter((name) => name.endsWith('.ts'));
+  const found: [string, string][] = [];
+  for (const name of files) {
+    const text = await fs.readFile(path.join(ROOT, folder, name), 'utf8');
+    for (const m of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)) found.push([`${folder}/${name}`, m[1] as string]);
+    for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push([`${folder}/${name}`, m[1] as string]);
+  }
+  return found;
+}
+
+describe.each(['src/render', 'src/vnf'])('%s is pure', (folder) => {
+  test('imports only pure modules', async () => {
+    const imports = await importsOf(folder);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter(([, spec]) => FORBIDDEN.test(spec))).toEqual([]);
+    // Inside the project: only errors, other pure folders and the OneGate key names.
+    const local = imports.filter(([, spec]) => spec.startsWith('.')).map(([file, spec]) => path.normalize(path.join(path.dirname(file), spec)));
+    expect(local.filter((target) => !/^src\/(?:errors\.ts|render\/|vnf\/|onegate\/keys\.ts)/.test(target))).toEqual([]);
+  });
+});
