@@ -146,6 +146,8 @@ export interface Config {
     readonly serviceCidr: string;
     readonly extraSans: readonly string[];
     readonly cloudControllerEnabled: boolean;
+    /** ONEAPP_K8S_WAIT_TIMEOUT: how long one wait of a Kubernetes node may last. */
+    readonly waitSeconds: number;
     readonly proxy: {
       readonly http: string | undefined;
       readonly https: string | undefined;

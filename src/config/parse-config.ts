@@ -312,6 +312,7 @@ function assemble(reader: Reader): Config {
       serviceCidr,
       extraSans: reader.withDefault('ONEAPP_K8S_EXTRA_SANS', 'sanList'),
       cloudControllerEnabled: reader.withDefault('ONEAPP_RKE2_CLOUD_CONTROLLER_ENABLED', 'boolean'),
+      waitSeconds: reader.withDefault('ONEAPP_K8S_WAIT_TIMEOUT', 'waitTimeout'),
       proxy: {
         http: reader.optional('ONEAPP_K8S_HTTP_PROXY', 'proxyUrl'),
         https: reader.optional('ONEAPP_K8S_HTTPS_PROXY', 'proxyUrl'),

@@ -1,6 +1,7 @@
 // Small pure parsers: a raw context string in, a typed value or what was expected out. They never
 // throw on bad input; parse-config turns a rejection into a ConfigIssue naming the variable.
 
+import { keepalivedTextProblem } from '../render/keepalived-conf.ts';
 import { isMap, isScalar, parseAllDocuments } from 'yaml';
 
 export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly expected: string };
@@ -91,6 +92,7 @@ export const vrid = simple('a VRRP router id 1-255', integerIn(1, 255));
 /** 255 is the address owner's priority in VRRP; our instances start as BACKUP, so it is excluded. */
 export const priority = simple('a VRRP priority 1-254', integerIn(1, 254));
 export const refreshRate = simple('a whole number of seconds 1-86400', integerIn(1, 86400));
+export const waitTimeout = simple('a whole number of seconds 30-86400', integerIn(30, 86400));
 
 /** keepalived's advert_int: seconds, fractional down to centiseconds (VRRPv3), at most 255. */
 export const advertInterval = simple('a number of seconds above 0 and at most 255, at most two decimals (e.g. 1 or 0.5)', (raw) => {
@@ -340,8 +342,8 @@ export const devicePath = simple('a device path under /dev, like /dev/vdb or /de
  * VRRP PASS authentication keeps 8 characters. Printable ASCII only, without space, quotes, `\`, and
  * `#` or `!`, which start a comment in keepalived.conf.
  */
-export const keepalivedPassword = simple('1 to 8 printable ASCII characters, without spaces, quotes, \\, # or !', (raw) =>
-  /^[\x21-\x7e]{1,8}$/.test(raw) && !/["'\\#!]/.test(raw) ? raw : undefined,
+export const keepalivedPassword = simple('1 to 8 printable ASCII characters without spaces that keepalived.conf can hold: no ", no trailing \\, no $_NAME or ${…}, not just { or }', (raw) =>
+  /^[\x21-\x7e]{1,8}$/.test(raw) && keepalivedTextProblem(raw) === undefined ? raw : undefined,
 );
 
 /** The OneGate token goes into an HTTP header: one line, no spaces or control characters. */

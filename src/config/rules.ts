@@ -47,7 +47,19 @@ export const podAndServiceNetworksAreDisjoint: Rule = ({ config, report, hasIssu
   }
 };
 
-export const RULES: readonly Rule[] = [metallbNeedsAddresses, loadBalancerBindsAreUnique, podAndServiceNetworksAreDisjoint];
+/** PASS authentication exists only in VRRPv2, whose adverts carry whole seconds. */
+export const vrrpPasswordNeedsWholeSeconds: Rule = ({ config, report, hasIssue }) => {
+  for (const nic of Object.values(config.keepalived.perNic)) {
+    if (nic.skip || nic.password === undefined || Number.isInteger(nic.intervalSeconds)) continue;
+    const own = `ONEAPP_VNF_KEEPALIVED_ETH${nic.index}_INTERVAL`;
+    if (hasIssue(own) || hasIssue('ONEAPP_VNF_KEEPALIVED_INTERVAL')) continue;
+    const variable = config.keepalived.intervalSeconds === nic.intervalSeconds ? 'ONEAPP_VNF_KEEPALIVED_INTERVAL' : own;
+    report(variable, `whole seconds while a keepalived password is set for ${nic.nic} (PASS authentication is VRRPv2 only)`);
+    return;
+  }
+};
+
+export const RULES: readonly Rule[] = [metallbNeedsAddresses, loadBalancerBindsAreUnique, podAndServiceNetworksAreDisjoint, vrrpPasswordNeedsWholeSeconds];
 
 function cidrRange(cidr: string): [number, number] {
   const [address = '', prefix = '32'] = cidr.split('/');

@@ -14,6 +14,7 @@ export const VALUE_KINDS = {
   priority: parsers.priority,
   advertInterval: parsers.advertInterval,
   refreshRate: parsers.refreshRate,
+  waitTimeout: parsers.waitTimeout,
   ipv4: parsers.ipv4,
   vip: parsers.ipv4WithPrefix,
   lbAddress: parsers.lbAddress,
@@ -126,7 +127,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_VNF_HAPROXY_LB<i>_SERVER<j>_HOST', pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_SERVER${N}_HOST$`), kind: 'serverHost', group: 'load balancers', description: 'Host of static backend <j> of LB<i>' },
   { name: 'ONEAPP_VNF_HAPROXY_LB<i>_SERVER<j>_PORT', pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_SERVER${N}_PORT$`), kind: 'port', group: 'load balancers', description: 'Port of static backend <j> of LB<i>' },
   { name: 'ONEAPP_VNF_HAPROXY_INTERFACES', kind: 'interfaces', default: 'all', group: 'load balancers', description: 'Interfaces HAProxy may bind on' },
-  { name: 'ONEAPP_VNF_HAPROXY_REFRESH_RATE', kind: 'refreshRate', default: '30', group: 'load balancers', description: 'Seconds between backend refreshes from OneGate' },
+  { name: 'ONEAPP_VNF_HAPROXY_REFRESH_RATE', kind: 'refreshRate', default: '3', group: 'load balancers', description: 'Seconds between backend refreshes from OneGate (one request each; the reference polled every 30 s with 1 + N)' },
   { name: 'ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', kind: 'boolean', default: 'YES', group: 'load balancers', description: 'Add the backends that the service VMs publish in OneGate' },
 
   // keepalived.
@@ -161,6 +162,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_K8S_CILIUM_RANGE*', pattern: /^ONEAPP_K8S_CILIUM_RANGE/, kind: 'cidrList', group: 'kubernetes', description: 'CIDRs of the Cilium LB IP pool (every variable with this prefix)' },
   { name: 'ONEAPP_K8S_CLUSTER_CIDR', kind: 'ipv4Cidr', default: '10.42.0.0/16', group: 'kubernetes', description: 'Pod network' },
   { name: 'ONEAPP_K8S_SERVICE_CIDR', kind: 'ipv4Cidr', default: '10.43.0.0/16', group: 'kubernetes', description: 'Service network' },
+  { name: 'ONEAPP_K8S_WAIT_TIMEOUT', kind: 'waitTimeout', default: '1200', group: 'kubernetes', description: 'Seconds a Kubernetes node waits for one thing (a master, its API, the nodes) before giving up' },
   { name: 'ONEAPP_RKE2_CLOUD_CONTROLLER_ENABLED', kind: 'boolean', default: 'YES', group: 'kubernetes', description: "RKE2's default cloud controller" },
   { name: 'ONEAPP_K8S_HTTP_PROXY', kind: 'proxyUrl', group: 'kubernetes', description: 'HTTP proxy for RKE2' },
   { name: 'ONEAPP_K8S_HTTPS_PROXY', kind: 'proxyUrl', group: 'kubernetes', description: 'HTTPS proxy for RKE2' },

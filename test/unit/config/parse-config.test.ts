@@ -47,7 +47,8 @@ const DEFAULTS: [string, (config: Config) => unknown, unknown][] = [
   ['ONEAPP_VNF_HAPROXY_LB3_IP', (c) => c.loadBalancers[3]?.ip, undefined],
   ['ONEAPP_VNF_HAPROXY_LB3_PORT', (c) => c.loadBalancers[3]?.port, 80],
   ['ONEAPP_VNF_HAPROXY_INTERFACES', (c) => c.haproxy.interfaces, { include: 'all', exclude: [] }],
-  ['ONEAPP_VNF_HAPROXY_REFRESH_RATE', (c) => c.haproxy.refreshRateSeconds, 30],
+  ['ONEAPP_VNF_HAPROXY_REFRESH_RATE', (c) => c.haproxy.refreshRateSeconds, 3],
+  ['ONEAPP_K8S_WAIT_TIMEOUT', (c) => c.k8s.waitSeconds, 1200],
   ['ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', (c) => c.haproxy.onegateEnabled, true],
   ['ONEAPP_VNF_KEEPALIVED_VRID', (c) => [c.keepalived.vrid, c.keepalived.vridSource], [1, 'fallback']],
   ['ONEAPP_VNF_KEEPALIVED_PASSWORD', (c) => c.keepalived.password, undefined],
@@ -312,14 +313,14 @@ describe('NICs, load balancers and keepalived per NIC', () => {
       ONEAPP_VNF_KEEPALIVED_PRIORITY: '150',
       ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES',
       ONEAPP_VNF_KEEPALIVED_ETH1_PASSWORD: 'eth1pw',
-      ONEAPP_VNF_KEEPALIVED_ETH1_INTERVAL: '0.5',
+      ONEAPP_VNF_KEEPALIVED_ETH1_INTERVAL: '2',
       ONEAPP_VNF_KEEPALIVED_ETH1_PRIORITY: '200',
       ONEAPP_VNF_KEEPALIVED_ETH1_VRID: '77',
       ONEAPP_VNF_KEEPALIVED_ETH3_PRIORITY: '10',
     });
     expect(config.keepalived.perNic).toEqual({
       eth0: { nic: 'eth0', index: 0, vrid: 5, password: 'global', intervalSeconds: 1, priority: 150, skip: true },
-      eth1: { nic: 'eth1', index: 1, vrid: 77, password: 'eth1pw', intervalSeconds: 0.5, priority: 200, skip: false },
+      eth1: { nic: 'eth1', index: 1, vrid: 77, password: 'eth1pw', intervalSeconds: 2, priority: 200, skip: false },
       eth3: { nic: 'eth3', index: 3, vrid: 5, password: 'global', intervalSeconds: 1, priority: 10, skip: false },
     });
   });

@@ -95,3 +95,16 @@ describe('requirements of a role', () => {
     expect(() => requireFor(withVip, 'master')).not.toThrow();
   });
 });
+
+describe('vrrpPasswordNeedsWholeSeconds', () => {
+  it('rejects a fractional interval where a password is set, naming the variable that set it', () => {
+    const issues = (vars: Record<string, string>) => {
+      const result = parseConfig(new Map(Object.entries(vars)));
+      return result.ok ? [] : result.issues.map((i) => i.variable);
+    };
+    expect(issues({ ETH0_IP: '10.0.0.2', ONEAPP_VNF_KEEPALIVED_PASSWORD: 'pw', ONEAPP_VNF_KEEPALIVED_INTERVAL: '0.5' })).toEqual(['ONEAPP_VNF_KEEPALIVED_INTERVAL']);
+    expect(issues({ ETH1_IP: '10.0.0.2', ONEAPP_VNF_KEEPALIVED_ETH1_PASSWORD: 'pw', ONEAPP_VNF_KEEPALIVED_ETH1_INTERVAL: '0.5' })).toEqual(['ONEAPP_VNF_KEEPALIVED_ETH1_INTERVAL']);
+    expect(issues({ ETH0_IP: '10.0.0.2', ONEAPP_VNF_KEEPALIVED_INTERVAL: '0.5' })).toEqual([]);
+    expect(issues({ ETH0_IP: '10.0.0.2', ONEAPP_VNF_KEEPALIVED_PASSWORD: 'pw', ONEAPP_VNF_KEEPALIVED_INTERVAL: '2' })).toEqual([]);
+  });
+});
