@@ -1,0 +1,118 @@
+# Inputs of the OneKE image build. packer/build.sh sets the ones without a default; see its --help.
+
+variable "arch" {
+  type        = string
+  default     = "x86_64"
+  description = "CPU architecture of the image: x86_64 or aarch64."
+
+  validation {
+    condition     = contains(["x86_64", "aarch64"], var.arch)
+    error_message = "The arch must be x86_64 or aarch64."
+  }
+}
+
+variable "airgapped" {
+  type        = string
+  default     = "NO"
+  description = "YES bakes every container image into the image (ONE_SERVICE_AIRGAPPED for `oneke install`)."
+
+  validation {
+    condition     = contains(["YES", "NO"], var.airgapped)
+    error_message = "The airgapped variable must be YES or NO."
+  }
+}
+
+variable "version" {
+  type        = string
+  default     = "dev"
+  description = "Version string put in the image file name."
+}
+
+variable "ubuntu_release" {
+  type        = string
+  default     = "release"
+  description = "Folder of https://cloud-images.ubuntu.com/releases/24.04/ to take the cloud image from: `release` (the newest) or a dated one such as `release-20250704` for a reproducible build."
+}
+
+variable "ubuntu_image_url" {
+  type        = string
+  default     = ""
+  description = "Base image; empty means the Ubuntu 24.04 cloud image of ubuntu_release for the arch."
+}
+
+variable "ubuntu_image_checksum" {
+  type        = string
+  default     = ""
+  description = "Packer iso_checksum of the base image; empty means the SHA256SUMS file next to the default image."
+}
+
+variable "one_context_deb" {
+  type        = string
+  description = "Local path of the one-context .deb (OpenNebula contextualization package). build.sh downloads it first when given a URL."
+}
+
+variable "oneke_binary" {
+  type        = string
+  description = "Local path of the oneke single executable for the arch (dist/oneke from `npm run build`)."
+}
+
+variable "appliance_dir" {
+  type        = string
+  description = "Local path of the repository's appliance/ folder (boot hooks, systemd units, profile)."
+}
+
+variable "seed_dir" {
+  type        = string
+  description = "Folder with the cloud-init NoCloud seed (user-data, meta-data) that lets the build log in; written by build.sh."
+}
+
+variable "ssh_private_key_file" {
+  type        = string
+  description = "Private half of the throw-away build key whose public half is in the seed's user-data."
+}
+
+variable "output_dir" {
+  type        = string
+  default     = "build"
+  description = "Where Packer writes the image (must not exist)."
+}
+
+variable "headless" {
+  type    = bool
+  default = true
+}
+
+variable "accelerator" {
+  type        = string
+  default     = "kvm"
+  description = "QEMU accelerator: kvm, or tcg to emulate (slow; e.g. aarch64 on an x86_64 host)."
+}
+
+variable "cpu_model" {
+  type        = string
+  default     = "host"
+  description = "QEMU -cpu model of the build VM: host with kvm, max with tcg."
+}
+
+variable "aarch64_firmware" {
+  type        = string
+  default     = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
+  description = "UEFI firmware that boots the aarch64 build VM (Debian/Ubuntu package qemu-efi-aarch64)."
+}
+
+variable "cpus" {
+  type    = number
+  default = 2
+}
+
+variable "memory" {
+  type        = number
+  default     = 4096
+  description = "MiB of RAM of the build VM."
+}
+
+variable "disk_size" {
+  type        = string
+  default     = "25600M"
+  description = "Virtual size of the image; the marketplace metadata's image size is this in bytes."
+}
