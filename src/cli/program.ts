@@ -7,6 +7,7 @@ import { planCommand } from './commands/plan.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 import { devOnegateCommand } from './commands/dev.ts';
+import { vnfSyncCommand } from './commands/vnf.ts';
 
 /** Where commands print: stdout for results, stderr for the one-line error. Injectable for tests. */
 export interface Output {
@@ -67,6 +68,14 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .command('validate')
     .description('check the context: prints OK, or every problem on its own line (exit 2)')
     .action(async (_opts, command: Command) => setExit(await validateCommand(runtime(command), output)));
+
+  program
+    .command('vnf')
+    .description('VNF tools')
+    .command('sync')
+    .description('keep HAProxy\'s backends equal to what the service\'s VMs publish (a daemon)')
+    .option('--once', 'poll once and exit')
+    .action(async (opts: { once?: boolean }, command: Command) => vnfSyncCommand(runtime(command), opts));
 
   const dev = program.command('dev').description('tools for appliance developers');
   dev

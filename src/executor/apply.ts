@@ -125,9 +125,11 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
       report.changed.push(action.mountpoint);
       return;
     }
-    case 'command':
-      await host.run(action.argv[0] ?? '', action.argv.slice(1));
+    case 'command': {
+      const argv = action.argv.map((arg, i) => (action.paths?.includes(i) ? host.hostPath(arg) : arg));
+      await host.run(argv[0] ?? '', argv.slice(1));
       return;
+    }
     case 'publish':
       if (!deps.onegate) throw new Error('a publish action needs a OneGate client');
       {

@@ -18,7 +18,7 @@ export interface Decision {
   deadlineSeconds?: number;
 }
 
-export type ServiceOperation = 'start' | 'stop' | 'restart' | 'reload' | 'enable' | 'disable' | 'mask' | 'unmask';
+export type ServiceOperation = 'start' | 'stop' | 'restart' | 'reload' | 'reload-or-restart' | 'enable' | 'disable' | 'mask' | 'unmask';
 
 /** What a wait action polls for until it holds. */
 export type Probe =
@@ -54,8 +54,8 @@ export type Action =
   | { kind: 'service'; unit: string; operation: ServiceOperation }
   /** Mount a block device (a real device path) on a VM path. */
   | { kind: 'mount'; device: string; mountpoint: string; fstype: string }
-  /** Run a program (argv, never a shell string). */
-  | { kind: 'command'; argv: string[]; why: string }
+  /** Run a program (argv, never a shell string); the argv items at `paths` are VM paths, taken under the root. */
+  | { kind: 'command'; argv: string[]; why: string; paths?: number[] }
   /** Merge keys into this VM's USER_TEMPLATE through OneGate. Keys in `secret` are masked when printed. */
   | { kind: 'publish'; keys: Record<string, Value>; secret?: string[] }
   /** Delete keys from this VM's USER_TEMPLATE. */

@@ -1,0 +1,144 @@
+import type { Config, InterfaceSelection, Nic } from '../config/index.ts';
+import type { ServiceRecord } from '../onegate/parse.ts';
+import type { Action, Plan } from '../plan/plan.ts';
+import { renderDnsmasqConf } from '../render/dnsmasq-conf.ts';
+import { renderHaproxyCfg } from '../render/haproxy-cfg.ts';
+import { renderKeepalivedConf, type VrrpInstance } from '../render/keepalived-conf.ts';
+import { renderNftables, renderNftablesRemoval } from '../render/nftables.ts';
+import { renderSysctlConf, vnfSysctls, VNF_SYSCTL_FILE } from '../render/sysctl-conf.ts';
+import type { RoleFacts } from '../roles/role.ts';
+import { collectBackends, type ServiceVm, type StaticLb } from './backends.ts';
+import type { NicAddresses } from './placeholders.ts';
+
+// The VNF: keepalived holds the VIPs, HAProxy forwards the cluster's ports to the nodes that
+// publish themselves, nftables routes and masquerades the private network. Pure.
+
+export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
+export const HAPROXY_CFG = '/etc/haproxy/haproxy.cfg';
+export const NFTABLES_FILE = '/etc/nftables.d/oneke.nft';
+export const KEEPALIVED_UNIT = 'keepalived.service';
+export const HAPROXY_UNIT = 'haproxy.service';
+export const VNF_SYNC_UNIT = 'oneke-vnf-sync.service';
+export const DNSMASQ_CONF = '/etc/dnsmasq.d/oneke.conf';
+export const DNSMASQ_UNIT = 'dnsmasq.service';
+
+/** A VIP without a prefix length gets its NIC's, else this (the reference's fallback). */
+const FALLBACK_PREFIX = 24;
+
+/** The names a selection picks among the VM's NICs. */
+export function selectInterfaces(selection: InterfaceSelection, nics: readonly Nic[]): string[] {
+  const names = selection.include === 'all' ? nics.map((n) => n.name) : [...selection.include];
+  return names.filter((name) => !selection.exclude.includes(name));
+}
+
+/** The VNF's own addresses, for the `<ETHn_IPm>`, `<ETHn_VIPm>`, `<ETHn_EPm>` placeholders. */
+export function nicAddresses(config: Config): NicAddresses[] {
+  return config.nics.map((nic) => {
+    const vips: string[] = [];
+    for (const vip of nic.vips) vips[vip.index] = vip.address;
+    if (vips[0] === undefined && nic.vrouterIp) vips[0] = nic.vrouterIp;
+    return { index: nic.index, ips: nic.ip ? [nic.ip] : [], vips: Array.from(vips, (v) => v ?? '') };
+  });
+}
+
+/** One VRRP instance per NIC that has a VIP, in the selected interfaces, not management, not skipped. */
+export function vrrpInstances(config: Config): VrrpInstance[] {
+  const selected = new Set(selectInterfaces(config.keepalived.interfaces, config.nics));
+  const instances: VrrpInstance[] = [];
+  for (const nic of config.nics) {
+    const settings = config.keepalived.perNic[nic.name];
+    const vips = nic.vips.length > 0 ? nic.vips.map((v) => ({ address: v.address, prefix: v.prefixLength })) : nic.vrouterIp ? [{ address: nic.vrouterIp, prefix: undefined }] : [];
+    if (vips.length === 0 || nic.management || !selected.has(nic.name) || !settings || settings.skip) continue;
+    instances.push({
+      name: nic.name.toUpperCase(),
+      interface: nic.name,
+      vrid: settings.vrid,
+      priority: settings.priority,
+      advertInterval: settings.intervalSeconds,
+      password: settings.password,
+      vips: vips.map((v) => `${v.address}/${v.prefix ?? nic.prefixLength ?? FALLBACK_PREFIX}`),
+    });
+  }
+  return instances;
+}
+
+/** The load balancers of the context, with an IP; their static servers. */
+export function staticLoadBalancers(config: Config): StaticLb[] {
+  return config.loadBalancers
+    .filter((lb) => lb.ip !== undefined)
+    .map((lb) => ({ index: lb.index, ip: lb.ip as string, port: lb.port, servers: lb.staticServers.map((s) => ({ host: s.host, port: s.port, index: s.index })) }));
+}
+
+/** Every VM of the service that OneGate described fully. */
+export function serviceVms(service: ServiceRecord | undefined): ServiceVm[] {
+  return (service?.roles ?? []).flatMap((role) => role.nodes.flatMap((node) => (node.vm ? [{ id: node.vm.id, userTemplate: node.vm.userTemplate }] : [])));
+}
+
+/** haproxy.cfg for the service as it is now, or undefined when no LB has an IP (nothing to serve). */
+export function renderVnfHaproxy(config: Config, service: ServiceRecord | undefined): { text: string | undefined; warnings: string[] } {
+  const lbs = staticLoadBalancers(config);
+  if (lbs.length === 0) return { text: undefined, warnings: [] };
+  const useOneGate = config.haproxy.onegateEnabled && service !== undefined;
+  const { loadBalancers, warnings } = collectBackends(lbs, useOneGate ? serviceVms(service) : [], { nics: nicAddresses(config) });
+  return { text: renderHaproxyCfg({ loadBalancers }), warnings };
+}
+
+export interface VnfLocal {
+  /** NIC names that exist on this VM but are down: a NIC that carries only a VIP must be brought up. */
+  downInterfaces: readonly string[];
+}
+
+export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
+  const { config, cluster, local } = facts;
+  const ready = cluster.self.userTemplate.READY?.trim().toUpperCase() === 'YES';
+  const actions: Action[] = [];
+
+  // Routing first: HAProxy binds VIPs that the other VNF may hold, and NAT must work for the nodes.
+  const forward = config.nat4.enabled || config.router4.enabled;
+  const sysctls = vnfSysctls({ forward });
+  actions.push({ kind: 'file', path: VNF_SYSCTL_FILE, mode: 0o644, content: renderSysctlConf(sysctls) });
+  actions.push({ kind: 'command', argv: ['sysctl', '-q', '-w', ...Object.entries(sysctls).map(([k, v]) => `${k}=${v}`)], why: 'apply the VNF sysctls now' });
+  const nftables = forward
+    ? renderNftables({
+        forward: true,
+        ...(config.router4.enabled && config.router4.interfaces.include !== 'all' ? { forwardInterfaces: selectInterfaces(config.router4.interfaces, config.nics) } : {}),
+        masqueradeOut: config.nat4.enabled ? selectInterfaces(config.nat4.interfacesOut, config.nics) : [],
+      })
+    : renderNftablesRemoval();
+  actions.push({ kind: 'file', path: NFTABLES_FILE, mode: 0o644, content: nftables });
+  actions.push({ kind: 'command', argv: ['nft', '-f', NFTABLES_FILE], paths: [2], why: forward ? 'route and masquerade the private network' : 'no routing: remove our table' });
+
+  const instances = vrrpInstances(config);
+  for (const name of local.downInterfaces) {
+    if (instances.some((i) => i.interface === name)) actions.push({ kind: 'command', argv: ['ip', 'link', 'set', 'dev', name, 'up'], why: `${name} carries only a VIP` });
+  }
+  if (instances.length > 0) {
+    const conf = renderKeepalivedConf({ routerId: `oneke-vm-${cluster.self.id}`, syncGroup: 'ONEKE', instances });
+    actions.push({ kind: 'file', path: KEEPALIVED_CONF, mode: 0o600, content: conf, secret: instances.some((i) => i.password) });
+    actions.push({ kind: 'service', unit: KEEPALIVED_UNIT, operation: 'reload-or-restart' });
+  }
+
+  const haproxy = renderVnfHaproxy(config, cluster.service);
+  if (haproxy.text !== undefined) {
+    actions.push({ kind: 'file', path: HAPROXY_CFG, mode: 0o644, content: haproxy.text });
+    actions.push({ kind: 'command', argv: ['haproxy', '-c', '-q', '-f', HAPROXY_CFG], paths: [4], why: 'check the configuration before HAProxy loads it' });
+    actions.push({ kind: 'service', unit: HAPROXY_UNIT, operation: 'reload-or-restart' });
+    if (config.haproxy.onegateEnabled) actions.push({ kind: 'service', unit: VNF_SYNC_UNIT, operation: 'restart' });
+  }
+
+  // The nodes' only nameserver is the private VIP: whichever VNF holds it answers there.
+  const dns = config.network.dnsEnabled && config.network.privateVip !== undefined;
+  if (dns) {
+    const upstream = [...new Set(config.nics.flatMap((n) => n.dns))].filter((a) => a !== config.network.privateVip);
+    actions.push({ kind: 'file', path: DNSMASQ_CONF, mode: 0o644, content: renderDnsmasqConf({ listen: [config.network.privateVip as string], upstream }) });
+    actions.push({ kind: 'command', argv: ['dnsmasq', '--test', '-C', DNSMASQ_CONF], paths: [3], why: 'check the DNS configuration' });
+    actions.push({ kind: 'service', unit: DNSMASQ_UNIT, operation: 'reload-or-restart' });
+  }
+
+  const what = [instances.length > 0 ? `${instances.length} VRRP instance(s)` : 'no VIP', haproxy.text ? 'HAProxy' : 'no load balancer', forward ? 'routing' : 'no routing', dns ? 'DNS' : 'no DNS'];
+  return {
+    role: 'vnf',
+    decision: { kind: ready ? 'restart' : 'configure', reason: `${ready ? 'READY already: re-render from the context and start' : 'configure the VNF'}: ${what.join(', ')}` },
+    actions,
+  };
+}
