@@ -2,7 +2,12 @@
 # Builds the OneKE appliance image: the oneke binary (npm run build), then the qcow2 with Packer.
 #
 #   packer/build.sh --one-context PATH|URL [--arch x86_64|aarch64] [--airgapped YES|NO]
-#                   [--version V] [--output DIR] [--skip-binary] [--force] [-- PACKER_BUILD_ARGS...]
+#                   [--version V] [--output DIR] [--sha256sums FILE] [--skip-binary] [--force]
+#                   [-- PACKER_BUILD_ARGS...]
+#
+# --sha256sums FILE: "<sha256>  <file>" lines for the downloads of `oneke install` that it does not
+# pin itself (the RKE2 tarball and sha256sum-<arch>.txt of its release, the charts' digests, the
+# air-gap archives). oneke install refuses any download without a trusted checksum.
 #
 # Needs: Node/npm (the repository's dependencies installed), Packer >= 1.7 with network access for
 # `packer init` (the QEMU plugin) and the Ubuntu cloud image, qemu-system-<arch> (with KVM, or pass
@@ -20,6 +25,7 @@ airgapped=NO
 version=
 output=
 one_context=${ONE_CONTEXT_DEB:-}
+sha256sums=
 skip_binary=no
 force=no
 packer_args=()
@@ -40,6 +46,7 @@ while [ $# -gt 0 ]; do
         --version) version=${2:?--version needs a value}; shift 2 ;;
         --output) output=${2:?--output needs a folder}; shift 2 ;;
         --one-context) one_context=${2:?--one-context needs a path or URL}; shift 2 ;;
+        --sha256sums) sha256sums=${2:?--sha256sums needs a file}; shift 2 ;;
         --skip-binary) skip_binary=yes; shift ;;
         --force) force=yes; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -101,6 +108,15 @@ esac
 # A throw-away key lets Packer log in as root; cloud-init installs it from the NoCloud seed, and the
 # image leaves without it (scripts/generalize.sh).
 ssh-keygen -q -t ed25519 -N '' -C oneke-image-build -f "${work}/build-key"
+
+# The checksums oneke install trusts beyond its own pins (an empty file: only its pins).
+sums_file="${work}/artifacts.sha256"
+if [ -n "${sha256sums}" ]; then
+    [ -r "${sha256sums}" ] || die "--sha256sums: cannot read ${sha256sums}"
+    cp "${sha256sums}" "${sums_file}"
+else
+    : >"${sums_file}"
+fi
 mkdir -m 0755 "${work}/seed"
 cat >"${work}/seed/user-data" <<EOF
 #cloud-config
@@ -125,6 +141,7 @@ packer build \
     -var "output_dir=${output}" \
     -var "one_context_deb=$(cd "$(dirname "${one_context}")" && pwd)/$(basename "${one_context}")" \
     -var "oneke_binary=${top}/dist/oneke" \
+    -var "artifact_sha256sums=${sums_file}" \
     -var "appliance_dir=${top}/appliance" \
     -var "seed_dir=${work}/seed" \
     -var "ssh_private_key_file=${work}/build-key" \

@@ -99,6 +99,11 @@ build {
     destination = "${local.staging}/oneke"
   }
 
+  provisioner "file" {
+    source      = var.artifact_sha256sums
+    destination = "${local.staging}/artifacts.sha256"
+  }
+
   # The trailing slash uploads the folder's content into the staging folder made above.
   provisioner "file" {
     source      = "${var.appliance_dir}/"
@@ -116,7 +121,7 @@ build {
 
   # The install step of the appliance, once, at build time.
   provisioner "shell" {
-    environment_vars = ["ONE_SERVICE_AIRGAPPED=${var.airgapped}"]
+    environment_vars = ["ONE_SERVICE_AIRGAPPED=${var.airgapped}", "ONEKE_ARTIFACT_SHA256SUMS=${local.staging}/artifacts.sha256"]
     inline           = ["/usr/local/bin/oneke install", "sync"]
   }
 

@@ -51,6 +51,11 @@ variable "one_context_deb" {
   description = "Local path of the one-context .deb (OpenNebula contextualization package). build.sh downloads it first when given a URL."
 }
 
+variable "artifact_sha256sums" {
+  type        = string
+  description = "Local path of a sha256sum-format file with the SHA-256 of the RKE2, chart and air-gap downloads that oneke install does not pin itself (it refuses unverified downloads). build.sh writes an empty one when none is given."
+}
+
 variable "oneke_binary" {
   type        = string
   description = "Local path of the oneke single executable for the arch (dist/oneke from `npm run build`)."

@@ -1,8 +1,22 @@
-import { RuntimeProblem } from '../errors.ts';
+import { secretValues } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Runtime } from '../cli/runtime.ts';
+import { configFromEnvironment, install, installSettingsFrom } from '../install/index.ts';
+import { readInputs } from './inputs.ts';
 
-/** The image-build step: OS packages, RKE2, Helm, add-on charts. */
-export async function runInstall(_runtime: Runtime, _logger: Logger): Promise<void> {
-  throw new RuntimeProblem('ONEKE_INSTALL_UNSUPPORTED', 'install is not supported by this build of oneke yet');
+/**
+ * The image-build step: OS packages, RKE2, Helm, add-on charts and their HelmChart manifests (see
+ * src/install/).
+ *
+ * Install runs inside Packer, where the VM has no OpenNebula context: loadContext would fail there
+ * (no context.sh.local). So the versions and ONE_SERVICE_AIRGAPPED come from the environment, as the
+ * reference reads them (configFromEnvironment: INSTALL_VARIABLES over the defaults). Only with an
+ * explicit `--context FILE` are they read from that file instead.
+ */
+export async function runInstall(runtime: Runtime, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const settings = installSettingsFrom(env);
+  const config =
+    runtime.options.context === undefined ? configFromEnvironment(env) : (await readInputs(runtime.options, runtime.secrets)).config;
+  runtime.secrets.add(...secretValues(config));
+  await install({ host: runtime.host, logger, config, settings });
 }

@@ -27,11 +27,13 @@ function validationSetup(overrides: Record<string, string> = {}): { dir: string;
   fs.mkdirSync(path.join(inputs, 'seed'), { recursive: true });
   fs.writeFileSync(path.join(inputs, 'oneke'), '#!/bin/sh\n', { mode: 0o755 });
   fs.writeFileSync(path.join(inputs, 'one-context.deb'), 'placeholder\n');
+  fs.writeFileSync(path.join(inputs, 'artifacts.sha256'), '');
   fs.writeFileSync(path.join(inputs, 'seed/user-data'), '#cloud-config\n');
   fs.writeFileSync(path.join(inputs, 'seed/meta-data'), 'instance-id: test\n');
   const vars: Record<string, string> = {
     one_context_deb: path.join(inputs, 'one-context.deb'),
     oneke_binary: path.join(inputs, 'oneke'),
+    artifact_sha256sums: path.join(inputs, 'artifacts.sha256'),
     appliance_dir: path.join(REPO, 'appliance'),
     seed_dir: path.join(inputs, 'seed'),
     ssh_private_key_file: path.join(inputs, 'build-key'),

@@ -1,0 +1,249 @@
+// What `oneke install` downloads, from where, and the SHA-256 each file must have. Pure: no I/O.
+//
+// Checksum policy (the reference verifies nothing it downloads; here every byte is checked):
+// - Every artifact is verified against a SHA-256 before it is used. There is no "trust on first use"
+//   and no checksum fetched from the same place as the file.
+// - The SHA-256 comes from PINNED_SHA256 below, or from a sha256sum-format file that the operator
+//   names with ONEKE_ARTIFACT_SHA256SUMS (the Packer build can pass one). When both know a file they
+//   must agree.
+// - An artifact that neither covers makes install fail before anything is downloaded, with a message
+//   that names it and says where upstream publishes its checksum.
+//
+// PINNED_SHA256 holds only values we can vouch for, each with where it was read. It is deliberately
+// short: this code was written without access to the release files, and a checksum is not something
+// to guess. Pinning more is the intended way to grow it: take the value from the upstream checksum
+// file named by `checksumSource` (RKE2's sha256sum-<arch>.txt, Helm's .sha256sum, the chart
+// repository index's `digest`), ideally checked against a second download.
+
+import type { Config } from '../config/index.ts';
+import { RuntimeProblem } from '../errors.ts';
+import { CHART_ARCHIVES, RKE2_AIRGAP_IMAGES } from '../kubernetes/paths.ts';
+import { DOWNLOAD_STAGING } from './paths.ts';
+
+/** CPU architectures of the appliance, as RKE2 and Helm name them. */
+export type Arch = 'amd64' | 'arm64';
+
+const NODE_ARCHES: Readonly<Record<string, Arch>> = { x64: 'amd64', arm64: 'arm64' };
+
+/** The artifact architecture of this machine (`process.arch`: x64 → amd64, arm64 → arm64). */
+export function archOf(nodeArch: string = process.arch): Arch {
+  const arch = NODE_ARCHES[nodeArch];
+  if (arch === undefined) {
+    throw new RuntimeProblem('ONEKE_ARCH_UNSUPPORTED', `no RKE2 and Helm builds for the CPU architecture ${nodeArch}: expected x64 (amd64) or arm64`);
+  }
+  return arch;
+}
+
+export type Addon = 'longhorn' | 'metallb' | 'traefik';
+export const ADDONS: readonly Addon[] = ['longhorn', 'metallb', 'traefik'];
+
+export type ArtifactKind = 'rke2' | 'helm' | 'chart' | 'airgap-images';
+
+export interface Artifact {
+  /** The file name: the key in checksum lists, and the name under ONEKE_ARTIFACT_MIRROR. */
+  readonly file: string;
+  readonly kind: ArtifactKind;
+  /** The release it belongs to (the RKE2 tarball's name carries none, so the pin table needs it). */
+  readonly version: string;
+  /** For messages: `RKE2 v1.33.5+rke2r1 for amd64`. */
+  readonly label: string;
+  /** Where upstream serves it. */
+  readonly upstreamUrl: string;
+  /** Where upstream publishes its SHA-256, for the "how to pin" message. */
+  readonly checksumSource: string;
+  /** VM path of the verified file. */
+  readonly target: string;
+  /** Unpacked and then removed (RKE2, Helm), or kept where it is (charts, image archives). */
+  readonly keep: boolean;
+  readonly addon?: Addon;
+}
+
+/** One pinned checksum, with where the value was read. */
+export interface PinnedChecksum {
+  readonly file: string;
+  readonly version: string;
+  readonly sha256: string;
+  readonly source: string;
+}
+
+/**
+ * Checksums oneke vouches for. Helm v3.18.6: the values published in the release notes of
+ * https://github.com/helm/helm/releases/tag/v3.18.6 (and in get.helm.sh/<file>.sha256sum), which
+ * several unrelated projects pin identically. Nothing else is pinned yet (see the policy above).
+ */
+export const PINNED_SHA256: readonly PinnedChecksum[] = [
+  {
+    file: 'helm-v3.18.6-linux-amd64.tar.gz',
+    version: '3.18.6',
+    sha256: '3f43c0aa57243852dd542493a0f54f1396c0bc8ec7296bbb2c01e802010819ce',
+    source: 'https://github.com/helm/helm/releases/tag/v3.18.6',
+  },
+  {
+    file: 'helm-v3.18.6-linux-arm64.tar.gz',
+    version: '3.18.6',
+    sha256: '5b8e00b6709caab466cbbb0bc29ee09059b8dc9417991dd04b497530e49b1737',
+    source: 'https://github.com/helm/helm/releases/tag/v3.18.6',
+  },
+];
+
+/**
+ * RKE2's split air-gap image archives. The CNI (and Multus) are chosen at boot, so the image carries
+ * all of them; `rke2-images.linux-<arch>.tar.zst` alone would only hold core + Canal.
+ */
+export const AIRGAP_IMAGE_SETS = ['core', 'canal', 'calico', 'cilium', 'multus'] as const;
+export type AirgapImageSet = (typeof AIRGAP_IMAGE_SETS)[number];
+
+const RKE2_RELEASES = 'https://github.com/rancher/rke2/releases/download';
+
+interface ChartSource {
+  readonly title: string;
+  readonly url: (version: string) => string;
+  readonly index: string;
+}
+
+/** The charts' own repositories: the archive URLs their index.yaml lists. */
+const CHART_SOURCES: Readonly<Record<Addon, ChartSource>> = {
+  longhorn: {
+    title: 'Longhorn chart',
+    url: (v) => `https://github.com/longhorn/charts/releases/download/longhorn-${v}/longhorn-${v}.tgz`,
+    index: 'https://charts.longhorn.io/index.yaml',
+  },
+  metallb: {
+    title: 'MetalLB chart',
+    url: (v) => `https://github.com/metallb/metallb/releases/download/metallb-chart-${v}/metallb-${v}.tgz`,
+    index: 'https://metallb.github.io/metallb/index.yaml',
+  },
+  traefik: {
+    title: 'Traefik chart',
+    url: (v) => `https://traefik.github.io/charts/traefik/traefik-${v}.tgz`,
+    index: 'https://traefik.github.io/charts/index.yaml',
+  },
+};
+
+function chartVersion(config: Config, addon: Addon): string {
+  switch (addon) {
+    case 'longhorn':
+      return config.versions.longhornChart;
+    case 'metallb':
+      return config.versions.metallbChart;
+    case 'traefik':
+      return config.versions.traefikChart;
+  }
+}
+
+/** `3.18.6` also when written `v3.18.6` (Helm's file names add the `v`). */
+function helmVersion(config: Config): string {
+  return config.versions.helm.replace(/^v/, '');
+}
+
+/** The chart archive of an add-on: its file name and VM path under CHART_ARCHIVES. */
+export function chartArchive(config: Config, addon: Addon): { file: string; target: string } {
+  const file = `${addon}-${chartVersion(config, addon)}.tgz`;
+  return { file, target: `${CHART_ARCHIVES}/${file}` };
+}
+
+/** Every artifact install needs for this config and architecture, in the order they are installed. */
+export function planArtifacts(config: Config, arch: Arch): Artifact[] {
+  const rke2 = config.versions.rke2;
+  const rke2Base = `${RKE2_RELEASES}/${encodeURIComponent(rke2)}`;
+  const rke2Sums = `${rke2Base}/sha256sum-${arch}.txt`;
+  const helm = helmVersion(config);
+  const helmFile = `helm-v${helm}-linux-${arch}.tar.gz`;
+  const tarball = `rke2.linux-${arch}.tar.gz`;
+
+  const artifacts: Artifact[] = [
+    {
+      file: tarball,
+      kind: 'rke2',
+      version: rke2,
+      label: `RKE2 ${rke2} for ${arch}`,
+      upstreamUrl: `${rke2Base}/${tarball}`,
+      checksumSource: rke2Sums,
+      target: `${DOWNLOAD_STAGING}/${tarball}`,
+      keep: false,
+    },
+    {
+      file: helmFile,
+      kind: 'helm',
+      version: helm,
+      label: `Helm v${helm} for ${arch}`,
+      upstreamUrl: `https://get.helm.sh/${helmFile}`,
+      checksumSource: `https://get.helm.sh/${helmFile}.sha256sum`,
+      target: `${DOWNLOAD_STAGING}/${helmFile}`,
+      keep: false,
+    },
+  ];
+  for (const addon of ADDONS) {
+    const version = chartVersion(config, addon);
+    const source = CHART_SOURCES[addon];
+    const { file, target } = chartArchive(config, addon);
+    artifacts.push({
+      file,
+      kind: 'chart',
+      version,
+      label: `${source.title} ${version}`,
+      upstreamUrl: source.url(version),
+      checksumSource: `the digest of ${addon} ${version} in ${source.index}`,
+      target,
+      keep: true,
+      addon,
+    });
+  }
+  if (config.airgapped) {
+    for (const set of AIRGAP_IMAGE_SETS) {
+      const file = `rke2-images-${set}.linux-${arch}.tar.zst`;
+      artifacts.push({
+        file,
+        kind: 'airgap-images',
+        version: rke2,
+        label: `RKE2 ${rke2} ${set} images for ${arch}`,
+        upstreamUrl: `${rke2Base}/${file}`,
+        checksumSource: rke2Sums,
+        target: `${RKE2_AIRGAP_IMAGES}/${file}`,
+        keep: true,
+      });
+    }
+  }
+  return artifacts;
+}
+
+/**
+ * Where to fetch an artifact: upstream, or `<mirror>/<file name>` when ONEKE_ARTIFACT_MIRROR is set
+ * (one flat folder holding the very files of upstream, under their upstream names).
+ */
+export function artifactUrl(artifact: Artifact, mirror: string | undefined): string {
+  if (mirror === undefined) return artifact.upstreamUrl;
+  return `${mirror.replace(/\/+$/, '')}/${encodeURIComponent(artifact.file)}`;
+}
+
+/** Checksums read from the operator's sha256sum-format file. */
+export interface ChecksumList {
+  /** The file they came from, for messages. */
+  readonly source: string;
+  /** File name → lowercase hex SHA-256. */
+  readonly sums: ReadonlyMap<string, string>;
+}
+
+export type ChecksumResolution =
+  | { readonly ok: true; readonly sha256: string; readonly from: 'pinned' | 'operator' | 'pinned+operator' }
+  | { readonly ok: false; readonly problem: 'missing' | 'conflict'; readonly reason: string };
+
+/** The SHA-256 an artifact must have, or why there is none to trust. */
+export function resolveChecksum(
+  artifact: Artifact,
+  operator: ChecksumList | undefined,
+  pinned: readonly PinnedChecksum[] = PINNED_SHA256,
+): ChecksumResolution {
+  const pin = pinned.find((entry) => entry.file === artifact.file && entry.version === artifact.version);
+  const listed = operator?.sums.get(artifact.file);
+  if (pin !== undefined && listed !== undefined && pin.sha256 !== listed) {
+    return {
+      ok: false,
+      problem: 'conflict',
+      reason: `${artifact.file} (${artifact.label}): ${operator?.source} lists sha256 ${listed} but oneke pins ${pin.sha256} (${pin.source})`,
+    };
+  }
+  if (pin !== undefined) return { ok: true, sha256: pin.sha256, from: listed === undefined ? 'pinned' : 'pinned+operator' };
+  if (listed !== undefined) return { ok: true, sha256: listed, from: 'operator' };
+  return { ok: false, problem: 'missing', reason: `${artifact.file} (${artifact.label}; upstream sha256: ${artifact.checksumSource})` };
+}

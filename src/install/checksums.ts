@@ -1,0 +1,108 @@
+// sha256sum-format lists and file hashes.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { ConfigError } from '../errors.ts';
+import { showValue } from '../config/index.ts';
+import { resolveChecksum, type Artifact, type ChecksumList, type PinnedChecksum, PINNED_SHA256 } from './artifacts.ts';
+import { UnverifiableArtifactsError } from './errors.ts';
+
+/** The variable that names the operator's checksum list. */
+export const SHA256SUMS_VARIABLE = 'ONEKE_ARTIFACT_SHA256SUMS';
+
+const SUM_LINE = /^([0-9A-Fa-f]{64}) [ *](.+)$/;
+
+/**
+ * Parses `sha256sum` output: `<64 hex> <space or *><file>` per line, as RKE2's sha256sum-<arch>.txt
+ * and Helm's .sha256sum files are written, so they can simply be concatenated. Blank lines and `#`
+ * comments are skipped; a leading `./` is dropped from names. A malformed line, or one file listed
+ * twice with different sums, is an error naming the line.
+ */
+export function parseSha256Sums(text: string, source: string): ChecksumList {
+  const sums = new Map<string, string>();
+  const issues: { variable: string; shown: string; expected: string }[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const where = `${SHA256SUMS_VARIABLE} (${source}, line ${index + 1})`;
+    const match = SUM_LINE.exec(line);
+    if (!match) {
+      issues.push({ variable: where, shown: showValue(line), expected: 'a sha256sum line: 64 hex digits, two spaces, the file name' });
+      return;
+    }
+    const sha256 = (match[1] ?? '').toLowerCase();
+    const file = (match[2] ?? '').replace(/^\.\//, '');
+    const earlier = sums.get(file);
+    if (earlier !== undefined && earlier !== sha256) {
+      issues.push({ variable: where, shown: showValue(line), expected: `one checksum per file (${file} was listed before with ${earlier})` });
+      return;
+    }
+    sums.set(file, sha256);
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { source, sums };
+}
+
+/** Reads the operator's list; a missing or unreadable file is an input error naming the variable. */
+export async function readSha256Sums(file: string): Promise<ChecksumList> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError([{ variable: SHA256SUMS_VARIABLE, shown: showValue(file), expected: `a readable sha256sum-format file (${code})` }]);
+  }
+  return parseSha256Sums(text, file);
+}
+
+/**
+ * The SHA-256 of every artifact, by file name. Throws UnverifiableArtifactsError naming every
+ * artifact without a trusted checksum (or with conflicting ones), before anything is fetched.
+ */
+export function requireChecksums(
+  artifacts: readonly Artifact[],
+  operator: ChecksumList | undefined,
+  pinned: readonly PinnedChecksum[] = PINNED_SHA256,
+): Map<string, { sha256: string; from: string }> {
+  const resolved = new Map<string, { sha256: string; from: string }>();
+  const missing: { file: string; reason: string }[] = [];
+  const conflicting: { file: string; reason: string }[] = [];
+  for (const artifact of artifacts) {
+    const result = resolveChecksum(artifact, operator, pinned);
+    if (result.ok) resolved.set(artifact.file, { sha256: result.sha256, from: result.from });
+    else if (result.problem === 'conflict') conflicting.push({ file: artifact.file, reason: result.reason });
+    else missing.push({ file: artifact.file, reason: result.reason });
+  }
+  if (missing.length === 0 && conflicting.length === 0) return resolved;
+
+  const parts: string[] = [];
+  if (missing.length > 0) {
+    const it = missing.length > 1 ? 'them' : 'it';
+    parts.push(
+      `no trusted SHA-256 for ${missing.map((m) => m.reason).join(', ')}: pin ${it} in PINNED_SHA256 of src/install/artifacts.ts, ` +
+        `or list ${it} as "<sha256>  <file>" lines in a sha256sum-format file named by ${SHA256SUMS_VARIABLE}` +
+        (operator ? ` (${operator.source} does not list ${it})` : ' (not set)'),
+    );
+  }
+  if (conflicting.length > 0) parts.push(`conflicting SHA-256: ${conflicting.map((c) => c.reason).join(', ')}`);
+  const files = [...missing, ...conflicting].map((m) => m.file);
+  throw new UnverifiableArtifactsError(
+    `install refuses unverified downloads and fetched nothing: ${parts.join('; ')}`,
+    files,
+    `take each value from the upstream checksum file named above (better: check it against a second download), e.g. \`curl -fsSL <sha256sum url> >> sums.txt\`, then set ${SHA256SUMS_VARIABLE}=sums.txt`,
+  );
+}
+
+/** The lowercase hex SHA-256 of a file, or undefined when it does not exist. */
+export async function sha256OfFile(file: string): Promise<string | undefined> {
+  const hash = createHash('sha256');
+  try {
+    await pipeline(createReadStream(file), hash);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,268 @@
+// Verified downloads: stream to a temp file next to the target while hashing, compare, then rename.
+// A file that is not exactly the expected bytes never appears at the target.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
+import type { Logger } from '../log/logger.ts';
+import { VERSION } from '../version.ts';
+import { sha256OfFile } from './checksums.ts';
+import { ChecksumMismatchError, DownloadError } from './errors.ts';
+
+export interface DownloadSpec {
+  /** For messages: the artifact's file name. */
+  readonly file: string;
+  readonly url: string;
+  /** Path on this machine (already under the root). */
+  readonly target: string;
+  readonly sha256: string;
+  /** Mode of the file at the target. */
+  readonly mode: number;
+}
+
+export interface DownloadPolicy {
+  /** Most attempts per file, the first included. */
+  readonly attempts: number;
+  /** Cap of the first wait between attempts; doubles each time up to maxBackoffMs (full jitter). */
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Until the connection is made. */
+  readonly connectTimeoutMs: number;
+  /** Until the response headers arrive. */
+  readonly headersTimeoutMs: number;
+  /** Longest silence while the body streams (a stalled transfer). */
+  readonly idleTimeoutMs: number;
+  /** Longest one attempt may take in all (the air-gap image archives are large). */
+  readonly attemptTimeoutMs: number;
+}
+
+export const DEFAULT_DOWNLOAD_POLICY: Readonly<DownloadPolicy> = {
+  attempts: 5,
+  initialBackoffMs: 1_000,
+  maxBackoffMs: 30_000,
+  connectTimeoutMs: 30_000,
+  headersTimeoutMs: 60_000,
+  idleTimeoutMs: 120_000,
+  attemptTimeoutMs: 60 * 60_000,
+};
+
+export interface DownloadContext {
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  readonly policy?: Partial<DownloadPolicy>;
+  /** Waits between attempts; tests make it instant. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The dispatcher of a run: HTTP(S)_PROXY / NO_PROXY from the environment (a build VM often sits
+ * behind a proxy), redirects followed (GitHub release downloads redirect to its object storage; the
+ * checksum, not the host, is what is trusted).
+ */
+export function createDownloadDispatcher(policy: Partial<DownloadPolicy> = {}): Dispatcher {
+  const effective = { ...DEFAULT_DOWNLOAD_POLICY, ...policy };
+  return new EnvHttpProxyAgent({
+    connect: { timeout: effective.connectTimeoutMs },
+    headersTimeout: effective.headersTimeoutMs,
+    bodyTimeout: effective.idleTimeoutMs,
+  }).compose(interceptors.redirect({ maxRedirections: 5 }));
+}
+
+/** A URL fit for logs and errors: no user or password. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+class HttpStatus extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+class AttemptTimeout extends Error {
+  constructor(ms: number) {
+    super(`no complete download within ${Math.round(ms / 1000)}s`);
+  }
+}
+
+/** Codes of failures that another attempt may not meet: connection trouble, timeouts, DNS hiccups. */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+]);
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  let current: unknown = error;
+  while (current !== undefined && current !== null && chain.length < 10) {
+    chain.push(current);
+    if (current instanceof AggregateError) chain.push(...current.errors);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof HttpStatus) return error.status >= 500 || error.status === 408 || error.status === 429;
+  return causes(error).some((e) => e instanceof AttemptTimeout || TRANSIENT_CODES.has(String((e as { code?: unknown }).code)));
+}
+
+function describe(error: unknown): string {
+  for (const e of causes(error)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && e instanceof Error) return `${code}: ${e.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Makes `spec.target` hold exactly the bytes with `spec.sha256`. Returns 'present' when it already
+ * does (nothing is fetched), else downloads it. Network trouble and 5xx/408/429 answers are retried
+ * with backoff, a bounded number of times; other HTTP answers fail at once. A checksum mismatch
+ * fails at once too (ChecksumMismatchError): the temp file is removed and nothing is at the target
+ * (a file found there with other content is removed first).
+ */
+export async function fetchVerified(spec: DownloadSpec, context: DownloadContext): Promise<'present' | 'downloaded'> {
+  const policy = { ...DEFAULT_DOWNLOAD_POLICY, ...context.policy };
+  const sleep = context.sleep ?? defaultSleep;
+  const shownUrl = displayUrl(spec.url);
+  const expected = spec.sha256.toLowerCase();
+
+  const existing = await sha256OfFile(spec.target);
+  if (existing === expected) {
+    await fs.chmod(spec.target, spec.mode);
+    context.logger.debug({ file: spec.file }, `${spec.file} is already in place and verified`);
+    return 'present';
+  }
+  if (existing !== undefined) {
+    // Untrusted bytes must not stay where they would be used, even if the new download fails.
+    context.logger.warn({ file: spec.file, actual: existing, expected }, `${spec.file} is present with other content: removed, downloading it again`);
+    await fs.rm(spec.target, { force: true });
+  }
+
+  await fs.mkdir(path.dirname(spec.target), { recursive: true });
+  const attempts = Math.max(1, Math.floor(policy.attempts));
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    if (attempt > 1) {
+      const cap = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 2));
+      const wait = Math.floor(Math.random() * cap);
+      context.logger.warn({ file: spec.file, attempt, waitMs: wait }, `retrying ${spec.file} after: ${describe(lastError)}`);
+      await sleep(wait);
+    }
+    context.logger.info({ file: spec.file, url: shownUrl, attempt }, `downloading ${spec.file}`);
+    try {
+      const { actual, bytes, temp } = await downloadOnce(spec, context.dispatcher, policy);
+      if (actual !== expected) {
+        await fs.rm(temp, { force: true });
+        throw new ChecksumMismatchError(spec.file, shownUrl, expected, actual);
+      }
+      try {
+        await fs.chmod(temp, spec.mode);
+        await fs.rename(temp, spec.target);
+      } catch (error) {
+        await fs.rm(temp, { force: true });
+        throw error;
+      }
+      await syncDirectory(path.dirname(spec.target));
+      context.logger.info({ file: spec.file, bytes, sha256: actual }, `${spec.file} downloaded and verified`);
+      return 'downloaded';
+    } catch (error) {
+      if (error instanceof ChecksumMismatchError) throw error;
+      lastError = error;
+      if (!isTransient(error)) break;
+    }
+  }
+  const status = lastError instanceof HttpStatus ? lastError.status : undefined;
+  const detail = isTransient(lastError) ? `${describe(lastError)} (gave up after ${attempts} attempts)` : describe(lastError);
+  throw new DownloadError(spec.file, shownUrl, detail, status, lastError);
+}
+
+/** One GET into a fresh temp file next to the target; the temp file is gone again when this throws. */
+async function downloadOnce(
+  spec: DownloadSpec,
+  dispatcher: Dispatcher,
+  policy: DownloadPolicy,
+): Promise<{ actual: string; bytes: number; temp: string }> {
+  const temp = path.join(path.dirname(spec.target), `.${path.basename(spec.target)}.${randomBytes(6).toString('hex')}.part`);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new AttemptTimeout(policy.attemptTimeoutMs)), policy.attemptTimeoutMs);
+  try {
+    const response = await request(spec.url, {
+      dispatcher,
+      method: 'GET',
+      signal: controller.signal,
+      headersTimeout: policy.headersTimeoutMs,
+      bodyTimeout: policy.idleTimeoutMs,
+      headers: { 'user-agent': `oneke/${VERSION}`, accept: '*/*' },
+    });
+    if (response.statusCode !== 200) {
+      await response.body.dump().catch(() => undefined);
+      throw new HttpStatus(response.statusCode);
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    // The mode stays private until the file is verified and renamed.
+    await pipeline(response.body, tap, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), { signal: controller.signal });
+    const handle = await fs.open(temp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return { actual: hash.digest('hex'), bytes, temp };
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    if (controller.signal.aborted && controller.signal.reason instanceof AttemptTimeout) throw controller.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,37 @@
+// `oneke install`: the image-build step. See install.ts; artifacts.ts holds the checksum policy.
+
+export {
+  ADDONS,
+  AIRGAP_IMAGE_SETS,
+  archOf,
+  artifactUrl,
+  chartArchive,
+  PINNED_SHA256,
+  planArtifacts,
+  resolveChecksum,
+} from './artifacts.ts';
+export type { Addon, AirgapImageSet, Arch, Artifact, ArtifactKind, ChecksumList, ChecksumResolution, PinnedChecksum } from './artifacts.ts';
+export { parseSha256Sums, readSha256Sums, requireChecksums, sha256OfFile, SHA256SUMS_VARIABLE } from './checksums.ts';
+export { createDownloadDispatcher, DEFAULT_DOWNLOAD_POLICY, displayUrl, fetchVerified } from './download.ts';
+export type { DownloadContext, DownloadPolicy, DownloadSpec } from './download.ts';
+export { ChecksumMismatchError, DownloadError, UnverifiableArtifactsError } from './errors.ts';
+export { install } from './install.ts';
+export type { InstallResult, InstallRun } from './install.ts';
+export {
+  ADDON_RELEASES,
+  addonManifest,
+  addonValues,
+  helmChart,
+  longhornRetainStorageClass,
+  metallbClassOverride,
+  preparedManifest,
+  preparedManifestNames,
+  STORAGE_NODE_LABEL,
+  STORAGE_NODE_TAINT,
+  TRAEFIK_NODE_PORTS,
+} from './manifests.ts';
+export type { PreparedManifest } from './manifests.ts';
+export { configFromEnvironment, INSTALL_VARIABLES, installSettingsFrom, MIRROR_VARIABLE, SKIP_PACKAGES_VARIABLE } from './options.ts';
+export type { InstallSettings } from './options.ts';
+export { installPackages, OS_PACKAGES, SERVICES_STARTED_BY_THE_AGENT } from './packages.ts';
+export { ARTIFACT_RECEIPTS, DOWNLOAD_STAGING, HELM_BINARY, INSTALL_STATE, RKE2_BINARY, RKE2_PREFIX } from './paths.ts';
