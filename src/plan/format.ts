@@ -45,7 +45,12 @@ export function actionToJson(action: Action, showSecrets: boolean): JsonAction {
 
 /** The JSON form: one object with `role`, `decision` and `actions`. */
 export function planToJson(plan: Plan, showSecrets = false): Record<string, unknown> {
-  return { role: plan.role, decision: plan.decision, actions: plan.actions.map((a) => actionToJson(a, showSecrets)) };
+  return {
+    role: plan.role,
+    decision: plan.decision,
+    actions: plan.actions.map((a) => actionToJson(a, showSecrets)),
+    ...(plan.warnings?.length ? { warnings: plan.warnings } : {}),
+  };
 }
 
 function describeProbe(probe: Probe): string {
@@ -104,5 +109,6 @@ export function describeAction(action: Action, showSecrets: boolean): string {
 export function planToText(plan: Plan, showSecrets = false): string {
   const lines = [`role:     ${plan.role}`, `decision: ${plan.decision.kind} — ${plan.decision.reason}`, `actions:  ${plan.actions.length}`];
   plan.actions.forEach((action, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${describeAction(action, showSecrets)}`));
+  for (const warning of plan.warnings ?? []) lines.push(`warning:  ${warning}`);
   return `${lines.join('\n')}\n`;
 }

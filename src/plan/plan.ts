@@ -67,4 +67,6 @@ export interface Plan {
   role: RoleName | 'unknown';
   decision: Decision;
   actions: Action[];
+  /** Things the operator should know that do not stop the run (a disk of another filesystem type). */
+  warnings?: string[];
 }

@@ -7,10 +7,14 @@ import type { Logger, SecretSet } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
 import type { VmRecord } from '../onegate/parse.ts';
 import { isRoleName, type Plan, type RoleName } from '../plan/plan.ts';
+import { master } from './master.ts';
 import { WAIT, type ClusterView, type RoleModule } from './role.ts';
+import { storage } from './storage.ts';
+import { vnf } from './vnf.ts';
+import { worker } from './worker.ts';
 
 /** Every role this agent can take, by the name OneFlow gives it (USER_TEMPLATE/ROLE_NAME). */
-export const ROLES: Partial<Record<RoleName, RoleModule<never>>> = {};
+export const ROLES = { vnf, master, worker, storage } satisfies Record<RoleName, { name: RoleName }>;
 
 /** The VM's role as OneFlow set it; a clear error for a VM outside a OneKE service. */
 export function roleOf(self: VmRecord): RoleName {
@@ -25,9 +29,8 @@ export function roleOf(self: VmRecord): RoleName {
 }
 
 function moduleOf(role: RoleName): RoleModule<unknown> {
-  const module = ROLES[role] as RoleModule<unknown> | undefined;
-  if (!module) throw new RuntimeProblem('ONEKE_ROLE_UNSUPPORTED', `the role ${role} is not supported by this build of oneke`);
-  return module;
+  // Each module gathers its own kind of local facts and plans from them; to the loop they are opaque.
+  return ROLES[role] as unknown as RoleModule<unknown>;
 }
 
 /** One look at OneGate: the service with every VM (one request), this VM taken from it. */
@@ -82,6 +85,7 @@ export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> 
     const { decision } = plan;
     if (decision.kind !== WAIT) {
       run.logger.info({ decision: decision.kind, actions: plan.actions.length }, decision.reason);
+      for (const warning of plan.warnings ?? []) run.logger.warn(warning);
       await applyPlan(plan, { host: run.host, logger: run.logger, onegate: run.client, clock, ...(run.secrets ? { secrets: run.secrets } : {}) });
       return plan;
     }
