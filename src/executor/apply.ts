@@ -1,11 +1,10 @@
 import type { Host } from '../host/host.ts';
-import { httpsGet, tcpAccepts } from '../host/probes.ts';
-import { allNodesReady, kubeconfigFor } from '../kubernetes/kubeconfig.ts';
+import { kubeconfigFor } from '../kubernetes/kubeconfig.ts';
 import type { SecretSet } from '../log/logger.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
 import { describeAction } from '../plan/format.ts';
-import type { Action, FileValue, Plan, Probe, Value } from '../plan/plan.ts';
+import type { Action, FileValue, Plan, Value } from '../plan/plan.ts';
 import { RuntimeProblem } from '../errors.ts';
 import { realClock, waitFor, type Clock } from './wait.ts';
 
@@ -27,27 +26,6 @@ export interface ApplyReport {
   changed: string[];
   /** How many actions ran (unchanged files count as ran). */
   actions: number;
-}
-
-export async function probeHolds(host: Host, probe: Probe): Promise<boolean> {
-  switch (probe.kind) {
-    case 'file':
-      return (await host.stat(probe.path)) !== undefined;
-    case 'tcp':
-      return tcpAccepts(probe.host, probe.port);
-    case 'https':
-      return (await httpsGet(host, probe))?.status === 200;
-    case 'nodes-ready': {
-      const answer = await httpsGet(host, probe);
-      if (answer?.status !== 200) return false;
-      try {
-        const { ready, total } = allNodesReady(JSON.parse(answer.body));
-        return total > 0 && ready === total;
-      } catch {
-        return false;
-      }
-    }
-  }
 }
 
 /** Reads a value that exists only now (a token file, a kubeconfig). */
@@ -145,7 +123,7 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
     case 'wait':
       await waitFor(
         action.what,
-        async () => ({ done: await probeHolds(host, action.probe) }),
+        async () => ({ done: await host.probe(action.probe) }),
         { deadlineMs: action.deadlineSeconds * 1000, initialMs: 500, maxMs: 5_000 },
         deps.logger,
         deps.clock ?? realClock,

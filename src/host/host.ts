@@ -1,5 +1,15 @@
-// The one small interface through which the agent changes the system. Roles never see it; the
-// executor and the lifecycle steps do. `node-host.ts` is the real one.
+// The one small interface through which the agent looks at and changes the system. Roles plan
+// without it; their gather step, the executor and the lifecycle steps use it. `node-host.ts` is the
+// real one; tests put simulated VMs behind the same interface.
+
+import type { Probe } from '../plan/plan.ts';
+
+/** A network interface as the VM sees it (from the kernel, not from OneGate). */
+export interface LocalInterface {
+  name: string;
+  mac: string;
+  ipv4: string[];
+}
 
 export interface ExecOptions {
   /** Milliseconds before the command is killed. */
@@ -57,4 +67,9 @@ export interface Host {
 
   /** Operates a systemd unit (`systemctl <operation> <unit>`). */
   systemctl(operation: string, unit: string): Promise<void>;
+
+  /** The VM's network interfaces with their MAC and IPv4 addresses. */
+  interfaces(): Promise<LocalInterface[]>;
+  /** Whether the probe holds right now (a file exists, a port accepts, an endpoint answers 200). Never throws. */
+  probe(probe: Probe): Promise<boolean>;
 }

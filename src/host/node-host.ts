@@ -3,7 +3,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { CommandError } from '../errors.ts';
-import type { ExecOptions, ExecResult, FileInfo, Host } from './host.ts';
+import os from 'node:os';
+import type { Probe } from '../plan/plan.ts';
+import type { ExecOptions, ExecResult, FileInfo, Host, LocalInterface } from './host.ts';
+import { probeHolds } from './probes.ts';
 import { underRoot } from './root-path.ts';
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -141,6 +144,18 @@ export class NodeHost implements Host {
     const result = await this.exec(file, args, options);
     if (result.exitCode !== 0) throw new CommandError(file, masked(args, options.secretArgs), result.exitCode, result.stderr);
     return result;
+  }
+
+  async interfaces(): Promise<LocalInterface[]> {
+    return Object.entries(os.networkInterfaces()).map(([name, addresses]) => ({
+      name,
+      mac: addresses?.[0]?.mac ?? '',
+      ipv4: (addresses ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address),
+    }));
+  }
+
+  probe(probe: Probe): Promise<boolean> {
+    return probeHolds(this, probe);
   }
 
   async setHostname(name: string): Promise<void> {

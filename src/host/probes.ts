@@ -1,5 +1,7 @@
 import net from 'node:net';
 import { Agent, request } from 'undici';
+import { allNodesReady } from '../kubernetes/kubeconfig.ts';
+import type { Probe } from '../plan/plan.ts';
 import type { Host } from './host.ts';
 
 // Looks at the world for waits: a file, a TCP port, an HTTPS endpoint. Each answers true or false
@@ -48,5 +50,27 @@ export async function httpsGet(host: Host, probe: HttpsProbe): Promise<{ status:
     return undefined;
   } finally {
     await dispatcher.close();
+  }
+}
+
+/** Whether a probe holds right now; files are looked up through the host (under its root). */
+export async function probeHolds(host: Host, probe: Probe): Promise<boolean> {
+  switch (probe.kind) {
+    case 'file':
+      return (await host.stat(probe.path)) !== undefined;
+    case 'tcp':
+      return tcpAccepts(probe.host, probe.port);
+    case 'https':
+      return (await httpsGet(host, probe))?.status === 200;
+    case 'nodes-ready': {
+      const answer = await httpsGet(host, probe);
+      if (answer?.status !== 200) return false;
+      try {
+        const { ready, total } = allNodesReady(JSON.parse(answer.body));
+        return total > 0 && ready === total;
+      } catch {
+        return false;
+      }
+    }
   }
 }

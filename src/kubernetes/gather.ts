@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { parse } from 'yaml';
-import { tcpAccepts } from '../host/probes.ts';
 import type { GatherEnv } from '../roles/role.ts';
 import { gatherDiskFacts } from '../storage/index.ts';
 import { mastersOf, type K8sRole } from './join-order.ts';
-import type { LocalInterface } from './node-identity.ts';
 import { API_PORT, RKE2_CONFIG } from './paths.ts';
 import { preparedManifestNames } from '../install/manifests.ts';
 import type { KubernetesLocal } from './plan-node.ts';
@@ -13,15 +10,6 @@ import type { ExistingRke2Config } from './rke2-config.ts';
 
 // Looks at a Kubernetes node before its role decides: interfaces, routes, files of earlier runs, and
 // which masters answer. Reads only.
-
-/** The VM's interfaces with their MAC and IPv4 addresses, as the kernel has them. */
-export function localInterfaces(): LocalInterface[] {
-  return Object.entries(os.networkInterfaces()).map(([name, addresses]) => ({
-    name,
-    mac: addresses?.[0]?.mac ?? '',
-    ipv4: (addresses ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address),
-  }));
-}
 
 async function defaultRoute(env: GatherEnv): Promise<KubernetesLocal['defaultRoute']> {
   const result = await env.host.exec('ip', ['-j', 'route', 'show', 'default']).catch(() => undefined);
@@ -51,7 +39,7 @@ async function existingConfig(env: GatherEnv): Promise<ExistingRke2Config> {
 /** Masters that are READY with an IP and a token, and accept TCP on 6443 right now. */
 async function reachableMasters(env: GatherEnv): Promise<number[]> {
   const candidates = mastersOf(env.cluster.service).filter((m) => m.vmId !== env.cluster.self.id && m.ready && m.ip && m.token);
-  const answers = await Promise.all(candidates.map(async (m) => ((await tcpAccepts(m.ip as string, API_PORT, 2_000)) ? m.vmId : undefined)));
+  const answers = await Promise.all(candidates.map(async (m) => ((await env.host.probe({ kind: 'tcp', host: m.ip as string, port: API_PORT })) ? m.vmId : undefined)));
   return answers.filter((id) => id !== undefined);
 }
 
@@ -62,7 +50,8 @@ async function preparedManifests(env: GatherEnv): Promise<string[]> {
 }
 
 export async function gatherKubernetes(env: GatherEnv, role: K8sRole): Promise<KubernetesLocal> {
-  const [route, existing, reachable, prepared, disk] = await Promise.all([
+  const [interfaces, route, existing, reachable, prepared, disk] = await Promise.all([
+    env.host.interfaces(),
     defaultRoute(env),
     existingConfig(env),
     reachableMasters(env),
@@ -70,7 +59,7 @@ export async function gatherKubernetes(env: GatherEnv, role: K8sRole): Promise<K
     role === 'storage' ? gatherDiskFacts(env.host, env.config.storage) : Promise.resolve(undefined),
   ]);
   return {
-    interfaces: localInterfaces(),
+    interfaces,
     defaultRoute: route,
     existingConfig: existing,
     newToken: randomBytes(24).toString('hex'),

@@ -1,11 +1,7 @@
 import type { VmRecord } from '../onegate/parse.ts';
 
-/** A network interface as the VM sees it (from the kernel, not from OneGate). */
-export interface LocalInterface {
-  name: string;
-  mac: string;
-  ipv4: string[];
-}
+export type { LocalInterface } from '../host/host.ts';
+import type { LocalInterface } from '../host/host.ts';
 
 /** The Kubernetes node name of a VM with this IPv4: `oneke-ip-10-0-0-5`. */
 export function nodeNameOf(ipv4: string): string {
