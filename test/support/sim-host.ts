@@ -23,7 +23,11 @@ export class StandInCluster {
   readonly running = new Map<string, 'server' | 'agent'>();
   #joiningServers = new Set<number>();
 
-  constructor(readonly joinMs = 150) {}
+  readonly joinMs: number;
+
+  constructor(joinMs = 150) {
+    this.joinMs = joinMs;
+  }
 
   async start(host: SimHost, unit: string): Promise<void> {
     const config = parse((await host.readFile('/etc/rancher/rke2/config.yaml')) ?? '{}') as { server?: string; token?: string } | null;
@@ -70,14 +74,17 @@ export class SimHost extends NodeHost {
   readonly commands: string[] = [];
   readonly units: string[] = [];
 
-  constructor(
-    root: string,
-    readonly vmId: number,
-    readonly ip: string,
-    readonly mac: string,
-    readonly cluster: StandInCluster,
-  ) {
+  readonly vmId: number;
+  readonly ip: string;
+  readonly mac: string;
+  readonly cluster: StandInCluster;
+
+  constructor(root: string, vmId: number, ip: string, mac: string, cluster: StandInCluster) {
     super(root);
+    this.vmId = vmId;
+    this.ip = ip;
+    this.mac = mac;
+    this.cluster = cluster;
   }
 
   override async interfaces(): Promise<LocalInterface[]> {

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { Host } from '../host/host.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
-import { HAPROXY_CFG, HAPROXY_UNIT, renderVnfHaproxy } from './plan-vnf.ts';
+import { HAPROXY_CFG, HAPROXY_UNIT, renderVnfHaproxy } from '../vnf/plan-vnf.ts';
 
 // `oneke vnf sync`: HAProxy's backends follow the service. Each poll is one OneGate request; the
 // configuration is re-rendered, checked with `haproxy -c` and loaded only when it changed. When
