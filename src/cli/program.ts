@@ -6,6 +6,7 @@ import { bootstrapCommand, configureCommand, installCommand } from './commands/l
 import { planCommand } from './commands/plan.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
+import { cleanCommand } from './commands/clean.ts';
 import { devOnegateCommand } from './commands/dev.ts';
 import { vnfSyncCommand } from './commands/vnf.ts';
 
@@ -68,6 +69,13 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .command('validate')
     .description('check the context: prints OK, or every problem on its own line (exit 2)')
     .action(async (_opts, command: Command) => setExit(await validateCommand(runtime(command), output)));
+
+  program
+    .command('clean')
+    .description('masters: delete Kubernetes nodes oneke-ip-* that no VM of the service claims (run by a timer)')
+    .option('--dry-run', 'say what would be deleted, delete nothing')
+    .option('--api-url <url>', 'the Kubernetes API to use', 'https://127.0.0.1:6443')
+    .action(async (opts: { dryRun?: boolean; apiUrl?: string }, command: Command) => setExit(await cleanCommand(runtime(command), output, opts)));
 
   program
     .command('vnf')
