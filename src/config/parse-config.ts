@@ -15,6 +15,12 @@ import type { KindValue, ValueKind } from './variables.ts';
 export type ParseConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
 /** Validates every variable the agent knows and returns the config, or all issues found. */
+/**
+ * Service inputs that reach every VM's context but are read under another name: the storage VM
+ * template maps ONEAPP_K8S_STORAGE_* onto ONEAPP_STORAGE_*. Known, so not reported as typos.
+ */
+const KNOWN_ELSEWHERE: ReadonlySet<string> = new Set(['ONEAPP_K8S_STORAGE_DEVICE', 'ONEAPP_K8S_STORAGE_FILESYSTEM', 'ONEAPP_K8S_STORAGE_MOUNTPOINT']);
+
 export function parseConfig(vars: ContextVars): ParseConfigResult {
   const reader = createReader(vars);
   const config = assemble(reader);
@@ -334,6 +340,6 @@ function assemble(reader: Reader): Config {
       filesystem: reader.withDefault('ONEAPP_STORAGE_FILESYSTEM', 'filesystem'),
       mountpoint: reader.withDefault('ONEAPP_STORAGE_MOUNTPOINT', 'mountPoint'),
     },
-    unrecognized: reader.setNames(OWN_PREFIX).filter((name) => specFor(name) === undefined),
+    unrecognized: reader.setNames(OWN_PREFIX).filter((name) => specFor(name) === undefined && !KNOWN_ELSEWHERE.has(name)),
   };
 }

@@ -1,5 +1,5 @@
-import { addonManifests } from '../addons/index.ts';
-import { preparedManifestNames } from '../install/manifests.ts';
+import { addonManifests, ignoredAddonSettings } from '../addons/index.ts';
+import { metallbClassOverride, preparedManifestNames } from '../install/manifests.ts';
 import { missingForRole, type Config } from '../config/index.ts';
 import { ConfigError, RuntimeProblem } from '../errors.ts';
 import { haproxyLbKeys, ONEGATE_K8S_MASTER, ONEGATE_K8S_NODE_NAME, ONEGATE_K8S_TOKEN, ONEKE_KUBECONFIG } from '../onegate/keys.ts';
@@ -143,6 +143,10 @@ function addons(config: Config, prepared: readonly string[]): Action[] {
   for (const manifest of addonManifests(config)) {
     actions.push({ kind: 'file', path: `${RKE2_MANIFESTS}/${manifest.name}`, mode: 0o600, content: manifest.content });
   }
+  // The chart was prepared at image build; the class is the boot-time variable's.
+  if (config.addons.metallb.enabled) {
+    actions.push({ kind: 'file', path: `${RKE2_MANIFESTS}/one-metallb-class.yaml`, mode: 0o600, content: metallbClassOverride(config.addons.metallb.loadBalancerClass) });
+  }
   for (const manifest of preparedManifestNames(config)) {
     if (!prepared.includes(manifest.name)) {
       throw new RuntimeProblem('ONEKE_ADDON_NOT_INSTALLED', `${manifest.path} is missing: the image was built without it`, 'rebuild the image with oneke install, or disable the add-on');
@@ -175,6 +179,10 @@ export function planKubernetes(role: K8sRole, facts: KubernetesFacts): Plan {
   const unit = role === 'master' ? RKE2_SERVER_UNIT : RKE2_AGENT_UNIT;
   const masks: Action[] = role === 'master' ? [] : [{ kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'mask' }];
   const storage = disk.actions;
+  const warnings = [
+    ...disk.warnings,
+    ...(role === 'master' ? ignoredAddonSettings(config).map((i) => `${i.variable} has no effect: ${i.reason}`) : []),
+  ];
   const seconds = config.k8s.waitSeconds;
 
   if (decision.kind === 'restart') {
@@ -187,7 +195,7 @@ export function planKubernetes(role: K8sRole, facts: KubernetesFacts): Plan {
         'give the VM its old IP back, or remove it from the service and add a new one',
       );
     }
-    return plan(role, { kind: 'restart', reason: decision.reason }, [...nodeSetup(facts, nodeName, dev), ...storage, ...masks, { kind: 'service', unit, operation: 'start' }], disk.warnings);
+    return plan(role, { kind: 'restart', reason: decision.reason }, [...nodeSetup(facts, nodeName, dev), ...storage, ...masks, { kind: 'service', unit, operation: 'start' }], warnings);
   }
 
   const common: Action[] = [
@@ -219,7 +227,7 @@ export function planKubernetes(role: K8sRole, facts: KubernetesFacts): Plan {
           values: { NODE_TOKEN: { from: 'file', path: RKE2_NODE_TOKEN } },
         },
         ...masterAfterStart(config, ip, seconds),
-      ]);
+      ], warnings);
     }
     case 'join-server':
       return plan(role, { kind: 'join-server', reason: decision.reason }, [
@@ -229,7 +237,7 @@ export function planKubernetes(role: K8sRole, facts: KubernetesFacts): Plan {
         { kind: 'service', unit, operation: 'start' },
         waitAction('the cluster token of this server', { kind: 'file', path: RKE2_NODE_TOKEN }, seconds),
         ...masterAfterStart(config, ip, seconds),
-      ]);
+      ], warnings);
     case 'join-agent':
       return plan(role, { kind: 'join-agent', reason: decision.reason }, [
         ...common,
@@ -237,7 +245,7 @@ export function planKubernetes(role: K8sRole, facts: KubernetesFacts): Plan {
         { kind: 'service', unit, operation: 'start' },
           ...(role === 'worker' ? [{ kind: 'publish', keys: backendKeys(config, [2, 3], ip, workerPort) } satisfies Action] : []),
         ],
-        disk.warnings,
+        warnings,
       );
   }
 }

@@ -31,6 +31,7 @@ export async function configureCommand(runtime: Runtime): Promise<void> {
     const early = oneGateFromContext(vars, logger);
     if (early) outcome.reporter = failureReporter(early);
     const { config } = validateContext(vars, runtime.secrets);
+    for (const name of config.unrecognized) logger.warn(`${name} is not a variable oneke knows (a typo?); it is ignored`);
     const client = oneGateFor(config, logger);
     outcome.reporter = failureReporter(client);
     const self = await client.vmShow();
