@@ -1,9 +1,38 @@
+import type { LocalInterface } from '../../host/host.ts';
+import { NodeHost } from '../../host/node-host.ts';
+import { mastersOf } from '../../kubernetes/join-order.ts';
+import type { ServiceRecord, VmRecord } from '../../onegate/parse.ts';
+import { snapshotClient } from '../../onegate/snapshot.ts';
 import { planToJson, planToText } from '../../plan/format.ts';
+import type { Probe } from '../../plan/plan.ts';
 import { observeCluster, planRole, roleOf } from '../../roles/index.ts';
 import { oneGateFor, readInputs } from '../../steps/inputs.ts';
-import { snapshotClient } from '../../onegate/snapshot.ts';
 import type { Output } from '../program.ts';
 import type { Runtime } from '../runtime.ts';
+
+/**
+ * With a OneGate snapshot the plan is made away from the VM (on a laptop, in CI): this host answers
+ * as that VM would, with the NICs OneGate lists and the published masters reachable, and reads
+ * files from the real root. Plan applies nothing through it.
+ */
+class AsTheVm extends NodeHost {
+  readonly #nics: LocalInterface[];
+  readonly #masters: ReadonlySet<string>;
+
+  constructor(root: string, self: VmRecord, service: ServiceRecord | undefined) {
+    super(root);
+    this.#nics = self.nics.flatMap((nic, i) => (nic.ip && nic.mac ? [{ name: `eth${i}`, mac: nic.mac, ipv4: [nic.ip] }] : []));
+    this.#masters = new Set(mastersOf(service).flatMap((m) => (m.ip ? [m.ip] : [])));
+  }
+
+  override async interfaces(): Promise<LocalInterface[]> {
+    return this.#nics;
+  }
+
+  override async probe(probe: Probe): Promise<boolean> {
+    return probe.kind === 'tcp' ? this.#masters.has(probe.host) : super.probe(probe);
+  }
+}
 
 /** Prints the plan of this VM's role as things stand now. Reads OneGate; changes nothing. */
 export async function planCommand(
@@ -17,6 +46,7 @@ export async function planCommand(
   const self = await client.vmShow();
   const role = roleOf(self);
   const cluster = await observeCluster(client, self.id);
-  const plan = await planRole(role, { host: runtime.host, logger, config, cluster });
+  const host = opts.onegateSnapshot ? new AsTheVm(runtime.host.root, cluster.self, cluster.service) : runtime.host;
+  const plan = await planRole(role, { host, logger, config, cluster });
   output.out(opts.json ? `${JSON.stringify(planToJson(plan, opts.showSecrets), null, 2)}\n` : planToText(plan, opts.showSecrets));
 }
