@@ -8,6 +8,6 @@ export { assertConfig, parseConfig } from './parse-config.ts';
 export type { ParseConfigResult } from './parse-config.ts';
 export { missingForRole, requireFor, RULES } from './rules.ts';
 export type { Rule, RuleContext } from './rules.ts';
-export { countCharacters, hiddenValue, maskUrlPassword, MAX_SHOWN_LENGTH, showValue } from './show-value.ts';
+export { countCharacters, hiddenValue, maskUrlPassword, MAX_SHOWN_LENGTH, showValue, urlPassword } from './show-value.ts';
 export { compareNames, specFor, specNamed, VALUE_KINDS, VARIABLES } from './variables.ts';
 export type { KindValue, ValueKind, VariableGroup, VariableSpec } from './variables.ts';

@@ -79,8 +79,17 @@ function createReader(vars: ContextVars): Reader {
 
   const report = (variable: string, expected: string): void => {
     const spec = specFor(variable);
-    const raw = vars.get(variable) ?? '';
-    const shown = showValue(spec?.kind === 'proxyUrl' ? maskUrlPassword(raw) : raw, { secret: spec?.secret === true });
+    const raw = vars.get(variable);
+    // A rule may blame a variable left at its default: say so rather than show "".
+    const unset = raw === undefined || (spec?.secret === true ? raw === '' : raw.trim() === '');
+    const shown = unset
+      ? spec?.default !== undefined && spec.default !== ''
+        ? `(default ${spec.default})`
+        : '(not set)'
+      : spec?.secret === true
+        ? showValue(raw, { secret: true })
+        : // Any URL may carry credentials (a proxy, a OneGate endpoint written with user:password@).
+          showValue(raw.includes('://') ? maskUrlPassword(raw) : raw);
     issues.push({ variable, shown, expected });
   };
 

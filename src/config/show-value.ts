@@ -55,7 +55,25 @@ export function showValue(value: string, options: { secret?: boolean } = {}): st
   return `"${prefix}…" (${countCharacters(value)} characters)`;
 }
 
-/** Replaces the password of `scheme://user:password@host` so a proxy URL can be shown or logged. */
+/**
+ * Replaces the credentials of `scheme://user:password@host…` so a URL can be shown or logged. The
+ * password runs to the LAST `@` of the authority-looking part, whatever it holds (spaces, `/`, `@`):
+ * a malformed URL is exactly when it gets printed.
+ */
 export function maskUrlPassword(value: string): string {
-  return value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:\s]*:)[^@/\s]*@/, '$1<hidden>@');
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)(.*)@([^@]*)$/s.exec(value);
+  if (!match) return value;
+  const [, scheme = '', credentials = '', rest = ''] = match;
+  const colon = credentials.indexOf(':');
+  if (colon === -1) return value; // a user name alone is no secret
+  return `${scheme}${credentials.slice(0, colon)}:<hidden>@${rest}`;
+}
+
+/** The password of a URL as `maskUrlPassword` sees it, for the log scrubber; undefined without one. */
+export function urlPassword(value: string): string | undefined {
+  const match = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(.*)@[^@]*$/s.exec(value);
+  const credentials = match?.[1];
+  if (credentials === undefined) return undefined;
+  const colon = credentials.indexOf(':');
+  return colon === -1 ? undefined : credentials.slice(colon + 1);
 }

@@ -4,7 +4,7 @@ import type { OneGateClient } from '../../onegate/client.ts';
 import { convergeRole, roleOf } from '../../roles/index.ts';
 import { readStatusWord } from '../../status/status.ts';
 import { runInstall } from '../../steps/install.ts';
-import { oneGateFor, oneGateFromContext, readContext, validateContext } from '../../steps/inputs.ts';
+import { oneGateFor, oneGateFromContext, readContext, REPORT_RETRY, validateContext } from '../../steps/inputs.ts';
 import { runStep, type OutcomeReporter } from '../../steps/run-step.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -28,12 +28,12 @@ export async function configureCommand(runtime: Runtime): Promise<void> {
   const logger = runtime.stepLogger('configure');
   await runStep(runtime.host, logger, 'configure', async (outcome) => {
     const vars = await readContext(runtime.options, runtime.secrets);
-    const early = oneGateFromContext(vars, logger);
+    const early = oneGateFromContext(vars, logger, REPORT_RETRY);
     if (early) outcome.reporter = failureReporter(early);
     const { config } = validateContext(vars, runtime.secrets);
     for (const name of config.unrecognized) logger.warn(`${name} is not a variable oneke knows (a typo?); it is ignored`);
     const client = oneGateFor(config, logger);
-    outcome.reporter = failureReporter(client);
+    outcome.reporter = failureReporter(oneGateFor(config, logger, REPORT_RETRY));
     const self = await client.vmShow();
     const role = roleOf(self);
     outcome.role = role;
@@ -47,12 +47,12 @@ export async function bootstrapCommand(runtime: Runtime): Promise<void> {
   const before = await readStatusWord(runtime.host);
   await runStep(runtime.host, logger, 'bootstrap', async (outcome) => {
     const vars = await readContext(runtime.options, runtime.secrets);
-    const early = oneGateFromContext(vars, logger);
+    const early = oneGateFromContext(vars, logger, REPORT_RETRY);
     if (early) outcome.reporter = failureReporter(early);
     const { config } = validateContext(vars, runtime.secrets);
     const client = oneGateFor(config, logger);
     outcome.reporter = {
-      ...failureReporter(client),
+      ...failureReporter(oneGateFor(config, logger, REPORT_RETRY)),
       success: async () => {
         // The error of an earlier failed run would otherwise stay on the VM.
         const self = await client.vmShow();

@@ -295,7 +295,7 @@ describe('NICs, load balancers and keepalived per NIC', () => {
     [{ ONEAPP_VNF_HAPROXY_LB2_SERVER1_PORT: '32443' }, 'ONEAPP_VNF_HAPROXY_LB2_SERVER1_HOST'],
     [{ ONEAPP_VNF_HAPROXY_LB5_IP: '10.0.0.11' }, 'ONEAPP_VNF_HAPROXY_LB5_PORT'],
   ])('reports the missing half of %j', (vars, variable) => {
-    expect(issuesOf(vars)).toEqual([expect.objectContaining({ variable, shown: '""' })]);
+    expect(issuesOf(vars)).toEqual([expect.objectContaining({ variable, shown: '(not set)' })]);
   });
 
   it('reports a bad backend host once, without a second issue for its port', () => {
