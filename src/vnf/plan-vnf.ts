@@ -132,7 +132,8 @@ export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
     const upstream = [...new Set(config.nics.flatMap((n) => n.dns))].filter((a) => a !== config.network.privateVip);
     actions.push({ kind: 'file', path: DNSMASQ_CONF, mode: 0o644, content: renderDnsmasqConf({ listen: [config.network.privateVip as string], upstream }) });
     actions.push({ kind: 'command', argv: ['dnsmasq', '--test', '-C', DNSMASQ_CONF], paths: [3], why: 'check the DNS configuration' });
-    actions.push({ kind: 'service', unit: DNSMASQ_UNIT, operation: 'reload-or-restart' });
+    // dnsmasq re-reads its configuration only when it starts (SIGHUP reloads hosts files, not options).
+    actions.push({ kind: 'service', unit: DNSMASQ_UNIT, operation: 'restart' });
   }
 
   const what = [instances.length > 0 ? `${instances.length} VRRP instance(s)` : 'no VIP', haproxy.text ? 'HAProxy' : 'no load balancer', forward ? 'routing' : 'no routing', dns ? 'DNS' : 'no DNS'];

@@ -56,7 +56,7 @@ describe('planVnf', () => {
     const reload = plan.actions.findIndex((a) => a.kind === 'service' && a.unit === 'haproxy.service');
     expect(check).toBeGreaterThan(-1);
     expect(reload).toBeGreaterThan(check);
-    expect(services(plan)).toEqual(['reload-or-restart keepalived.service', 'reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'reload-or-restart dnsmasq.service']);
+    expect(services(plan)).toEqual(['reload-or-restart keepalived.service', 'reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'restart dnsmasq.service']);
   });
 
   test('NAT: forwarding on and masquerade out of eth0; without NAT or routing our table is removed', () => {
@@ -95,7 +95,7 @@ describe('DNS on the private VIP', () => {
     expect(conf).toContain('listen-address=172.20.0.86');
     expect(conf).toContain('bind-dynamic');
     expect(conf.match(/^server=.*$/gm)).toEqual(['server=1.1.1.1', 'server=8.8.8.8']);
-    expect(services(plan)).toContain('reload-or-restart dnsmasq.service');
+    expect(services(plan)).toContain('restart dnsmasq.service');
     // The real dnsmasq accepts it.
     const { execa } = await import('execa');
     const { writeFile, mkdtemp } = await import('node:fs/promises');
