@@ -1,0 +1,402 @@
+// A whole OneKE service on one machine: every VM a network namespace with its own --root folder,
+// a private bridge for the cluster and a public one for the VNF's outside side, the OneGate
+// emulator (in this process) reachable from every namespace, context files written per VM as
+// OpenNebula would, and OneFlow's behaviour: roles in parent order, children only once every VNF is
+// READY (ready_status_gate), every VM of a role started at once, scaling, reboots.
+//
+// Each VM runs the real boot hook with the real dist/oneke; keepalived and HAProxy are the real
+// Debian programs; RKE2 is the stand-in of test/e2e/standin, started by a simulated systemctl.
+// Used by the end-to-end tests, the demo (scripts/demo.ts) and the benchmarks.
+
+import { execa } from 'execa';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildServiceState, startEmulator, type EmulatorHandle, type FaultConfig } from '../../src/emulator/index.ts';
+import { BINARY, contextSh, REPO } from '../support/binary.ts';
+import { TestNet, eventually, removeLeftovers, type NetProcess } from '../support/netns.ts';
+import { stopAllUnits, writeSystemctlWrapper } from './sim/units.ts';
+
+export type Role = 'vnf' | 'master' | 'worker' | 'storage';
+export const ROLE_ORDER: readonly Role[] = ['vnf', 'master', 'worker', 'storage'];
+
+export const PRIVATE_NET = '198.51.100';
+export const PUBLIC_NET = '203.0.113';
+export const PRIVATE_VIP = `${PRIVATE_NET}.254`;
+export const PUBLIC_VIP = `${PUBLIC_NET}.254`;
+/** The emulator's address, on the machine's side of a cable into the private bridge. */
+export const ONEGATE_HOST = `${PRIVATE_NET}.250`;
+export const SERVICE_ID = 42;
+
+const HOOK = path.join(REPO, 'appliance/one-context.d/net-90-oneke');
+const NODE = process.execPath;
+
+export interface SimVm {
+  id: number;
+  role: Role;
+  ns: string;
+  root: string;
+  /** Private address (every VM); the VNF also has a public one. */
+  ip: string;
+  publicIp?: string;
+  token: string;
+  /** The boot hook's run, while it runs. */
+  boot?: Promise<BootResult>;
+  booted?: BootResult;
+}
+
+export interface BootResult {
+  exitCode: number;
+  seconds: number;
+  output: string;
+}
+
+export interface TimelineEvent {
+  /** Seconds since the service was created. */
+  t: number;
+  vm: number | undefined;
+  role: Role | undefined;
+  what: string;
+}
+
+export interface ServiceShape {
+  vnf: number;
+  master: number;
+  worker: number;
+  storage: number;
+}
+
+export interface SimOptions {
+  shape: ServiceShape;
+  /** Extra context variables for every VM (ONEAPP_* of the service template). */
+  context?: Record<string, string>;
+  faults?: FaultConfig;
+  /** Progress lines for people (the demo); silent in tests. */
+  say?: (line: string) => void;
+  /** Seconds a Kubernetes node waits for a thing before giving up. */
+  waitTimeout?: number;
+}
+
+function macOf(ip: string): string {
+  return `02:00:${ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+export class SimulatedService {
+  readonly net = new TestNet();
+  readonly vms = new Map<number, SimVm>();
+  readonly timeline: TimelineEvent[] = [];
+  readonly dir: string;
+  readonly options: SimOptions;
+  emulator!: EmulatorHandle;
+  #started = Date.now();
+  #nextId = 0;
+  #hostLink = '';
+  #clients: NetProcess[] = [];
+
+  private constructor(dir: string, options: SimOptions) {
+    this.dir = dir;
+    this.options = options;
+  }
+
+  /** Removes what killed runs left: their namespaces and the machine-side cables (`okt<pid>h…`). */
+  static async removeLeftovers(): Promise<void> {
+    await removeLeftovers();
+    const links = (await execa('ip', ['-o', 'link', 'show'], { reject: false })).stdout;
+    for (const name of links.split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '')) {
+      const pid = /^okt(\d+)h/.exec(name)?.[1];
+      if (pid === undefined || Number(pid) === process.pid) continue;
+      if (!(await execa('kill', ['-0', pid], { reject: false })).exitCode) continue;
+      await execa('ip', ['link', 'del', name], { reject: false });
+    }
+  }
+
+  /** Builds the networks and the emulator; no VM runs yet. */
+  static async create(options: SimOptions): Promise<SimulatedService> {
+    await SimulatedService.removeLeftovers();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oneke-e2e-'));
+    const service = new SimulatedService(dir, options);
+    try {
+      await service.#setUp();
+    } catch (error) {
+      await service.teardown();
+      throw error;
+    }
+    return service;
+  }
+
+  event(vm: SimVm | undefined, what: string): void {
+    const t = (Date.now() - this.#started) / 1000;
+    this.timeline.push({ t, vm: vm?.id, role: vm?.role, what });
+    this.options.say?.(`${t.toFixed(1).padStart(6)}s  ${vm ? `${vm.role} ${vm.id}`.padEnd(10) : ''.padEnd(10)} ${what}`);
+  }
+
+  async #setUp(): Promise<void> {
+    await this.net.bridge('br-private');
+    await this.net.bridge('br-public');
+    // One cable from the machine into the private bridge, for the emulator running in this process.
+    const sw = `${this.net.prefix}switch`;
+    this.#hostLink = `okt${process.pid}h${this.net.prefix.split('-')[2] ?? ''}`.slice(0, 15);
+    await execa('ip', ['link', 'add', this.#hostLink, 'type', 'veth', 'peer', 'name', 'host0', 'netns', sw]);
+    await execa('ip', ['-n', sw, 'link', 'set', 'host0', 'master', 'br-private', 'up']);
+    await execa('ip', ['addr', 'add', `${ONEGATE_HOST}/24`, 'dev', this.#hostLink]);
+    await execa('ip', ['link', 'set', this.#hostLink, 'up']);
+
+    this.emulator = await startEmulator({
+      state: buildServiceState({ serviceId: SERVICE_ID, name: 'OneKE (simulated)', roles: ROLE_ORDER.map((name) => ({ name, vms: [] })) }),
+      host: ONEGATE_HOST,
+      port: 0,
+      ...(this.options.faults ? { faults: this.options.faults } : {}),
+    });
+    this.emulator.onUpdate((update) => {
+      const vm = this.vms.get(update.vmId);
+      if (update.kind === 'delete') {
+        this.event(vm, `deleted ${update.key}`);
+        return;
+      }
+      // One line per backend registration, not four.
+      const keys = Object.keys(update.keys).filter((k) => !k.startsWith('ONEGATE_HAPROXY_LB') || k.endsWith('_SERVER_HOST'));
+      for (const key of keys) {
+        const shown = /TOKEN|KUBECONFIG/.test(key) ? '(secret)' : update.keys[key];
+        this.event(vm, `published ${key}=${shown}`);
+      }
+    });
+  }
+
+  /** Adds a VM to `role` (its namespace, root, context and OneGate record); it does not boot yet. */
+  async addVm(role: Role): Promise<SimVm> {
+    const id = this.#nextId++;
+    const ip = `${PRIVATE_NET}.${10 + id}`;
+    const ns = await this.net.namespace(`vm${id}`);
+    const root = path.join(this.dir, `vm${id}`);
+    await fs.mkdir(root, { recursive: true });
+    const vm: SimVm = { id, role, ns, root, ip, token: '' };
+    const nics = [{ ip, network: 'private' }];
+    if (role === 'vnf') {
+      vm.publicIp = `${PUBLIC_NET}.${10 + id}`;
+      nics.unshift({ ip: vm.publicIp, network: 'public' });
+    }
+    this.emulator.addVm(role, { id, nics: nics.map((n) => ({ ...n, mac: macOf(n.ip) })) });
+    vm.token = this.emulator.tokenOf(id) ?? '';
+
+    // The VNF: eth0 public, eth1 private; the others: eth0 private.
+    if (vm.publicIp) {
+      await this.net.attach(ns, 'eth0', 'br-public', { mac: macOf(vm.publicIp), addresses: [`${vm.publicIp}/24`] });
+      await this.net.attach(ns, 'eth1', 'br-private', { mac: macOf(ip), addresses: [`${ip}/24`] });
+    } else {
+      await this.net.attach(ns, 'eth0', 'br-private', { mac: macOf(ip), addresses: [`${ip}/24`] });
+    }
+    await fs.writeFile(path.join(root, 'context.sh'), contextSh(this.#contextOf(vm)), { mode: 0o400 });
+    await writeSystemctlWrapper({ root, node: NODE, oneke: BINARY, context: path.join(root, 'context.sh') });
+    this.vms.set(id, vm);
+    this.event(vm, `created (${ip}${vm.publicIp ? `, public ${vm.publicIp}` : ''})`);
+    return vm;
+  }
+
+  #contextOf(vm: SimVm): Record<string, string> {
+    const nic = (n: number, ip: string, net: string) => ({
+      [`ETH${n}_IP`]: ip,
+      [`ETH${n}_MAC`]: macOf(ip),
+      [`ETH${n}_MASK`]: '255.255.255.0',
+      [`ETH${n}_NETWORK`]: `${net}.0`,
+    });
+    return {
+      ONEGATE_ENDPOINT: this.emulator.url,
+      VMID: String(vm.id),
+      TOKENTXT: vm.token,
+      SERVICE_ID: String(SERVICE_ID),
+      REPORT_READY: 'YES',
+      ...(vm.publicIp ? { ...nic(0, vm.publicIp, PUBLIC_NET), ...nic(1, vm.ip, PRIVATE_NET) } : nic(0, vm.ip, PRIVATE_NET)),
+      ONEAPP_VROUTER_ETH0_VIP0: PUBLIC_VIP,
+      ONEAPP_VROUTER_ETH1_VIP0: PRIVATE_VIP,
+      ONEAPP_VNF_NAT4_ENABLED: 'YES',
+      ONEAPP_VNF_NAT4_INTERFACES_OUT: 'eth0',
+      ONEAPP_VNF_DNS_ENABLED: 'NO',
+      ONEAPP_K8S_WAIT_TIMEOUT: String(this.options.waitTimeout ?? 600),
+      ...(vm.role !== 'vnf' ? { FALLBACK_GW: PRIVATE_VIP } : {}),
+      ...this.options.context,
+    };
+  }
+
+  /** Runs the VM's boot: the one-context hook, i.e. oneke configure then bootstrap. */
+  boot(vm: SimVm): Promise<BootResult> {
+    const started = Date.now();
+    this.event(vm, 'booting');
+    const run = execa(
+      'ip',
+      [
+        'netns',
+        'exec',
+        vm.ns,
+        'env',
+        `ONEKE_BIN=${BINARY}`,
+        `ONEKE_ARGS=--root ${vm.root} --context ${path.join(vm.root, 'context.sh')} --log-level info`,
+        `ONEKE_SYSTEMCTL=${path.join(vm.root, 'run/sim/systemctl')}`,
+        `ONEKE_HOOK_LOG=${path.join(vm.root, 'var/log/one-appliance/one-context-hook.log')}`,
+        'bash',
+        HOOK,
+        'network',
+      ],
+      { reject: false, all: true, stdin: 'ignore', timeout: 20 * 60_000 },
+    ).then((result) => {
+      const booted = { exitCode: result.exitCode ?? -1, seconds: (Date.now() - started) / 1000, output: String(result.all ?? '') };
+      vm.booted = booted;
+      this.event(vm, booted.exitCode === 0 ? `boot finished in ${booted.seconds.toFixed(1)}s` : `boot FAILED (exit ${booted.exitCode})`);
+      return booted;
+    });
+    vm.boot = run;
+    return run;
+  }
+
+  isReady(vm: SimVm): boolean {
+    return String(this.emulator.vm(vm.id)?.USER_TEMPLATE.READY ?? '') === 'YES';
+  }
+
+  /** Waits until every VM of `vms` is READY, or one's boot failed. */
+  async waitReady(vms: SimVm[], timeoutMs = 10 * 60_000): Promise<void> {
+    await eventually(
+      () => {
+        const failed = vms.find((vm) => vm.booted && vm.booted.exitCode !== 0);
+        if (failed) throw new Error(`VM ${failed.id} (${failed.role}) failed to boot:\n${failed.booted?.output.split('\n').slice(-15).join('\n')}`);
+        return vms.every((vm) => this.isReady(vm)) || undefined;
+      },
+      `${vms.map((v) => `${v.role} ${v.id}`).join(', ')} to be READY`,
+      timeoutMs,
+      200,
+    );
+  }
+
+  /** OneFlow's deployment: VNFs first, the other roles once every VNF is READY, each role's VMs at once. */
+  async deploy(): Promise<void> {
+    const { shape } = this.options;
+    const vnfs: SimVm[] = [];
+    for (let i = 0; i < shape.vnf; i++) vnfs.push(await this.addVm('vnf'));
+    vnfs.forEach((vm) => void this.boot(vm));
+    await this.waitReady(vnfs);
+    this.event(undefined, 'every VNF is READY: OneFlow deploys the children');
+    const children: SimVm[] = [];
+    for (const role of ['master', 'worker', 'storage'] as const) for (let i = 0; i < shape[role]; i++) children.push(await this.addVm(role));
+    children.forEach((vm) => void this.boot(vm));
+    await this.waitReady([...vnfs, ...children]);
+    this.event(undefined, 'every VM is READY');
+  }
+
+  ofRole(role: Role): SimVm[] {
+    return [...this.vms.values()].filter((vm) => vm.role === role);
+  }
+
+  /** Scales a role: new VMs boot at once; removed VMs (the newest first) are powered off and leave. */
+  async scale(role: Role, cardinality: number): Promise<void> {
+    const current = this.ofRole(role);
+    if (cardinality > current.length) {
+      const added: SimVm[] = [];
+      for (let i = current.length; i < cardinality; i++) added.push(await this.addVm(role));
+      added.forEach((vm) => void this.boot(vm));
+      await this.waitReady(added);
+    } else {
+      for (const vm of current.slice(cardinality).reverse()) await this.removeVm(vm);
+    }
+    this.event(undefined, `${role} scaled to ${cardinality}`);
+  }
+
+  async removeVm(vm: SimVm): Promise<void> {
+    await stopAllUnits(vm.root);
+    this.emulator.removeVm(vm.id);
+    await execa('ip', ['netns', 'del', vm.ns], { reject: false });
+    this.vms.delete(vm.id);
+    this.event(vm, 'terminated and removed from the service');
+  }
+
+  /** A reboot: every process of the VM dies, then the boot runs again on the same root. */
+  async reboot(vm: SimVm): Promise<BootResult> {
+    this.event(vm, 'rebooting');
+    await stopAllUnits(vm.root);
+    const result = await this.boot(vm);
+    return result;
+  }
+
+  /** Runs a command inside a VM's namespace. */
+  run(vm: SimVm, file: string, args: string[]) {
+    return this.net.run(vm.ns, file, args, { reject: false, timeoutMs: 60_000 });
+  }
+
+  /** The VNF that holds the public VIP now, if any. */
+  async vipHolder(): Promise<SimVm | undefined> {
+    for (const vm of this.ofRole('vnf')) {
+      const addresses = await this.net.ipv4Addresses(vm.ns, 'eth0').catch((): string[] => []);
+      if (addresses.includes(PUBLIC_VIP)) return vm;
+    }
+    return undefined;
+  }
+
+  /** The servers of every HAProxy backend on a VNF, as `host:port` sorted. */
+  async haproxyServers(vm: SimVm): Promise<string[]> {
+    const text = await fs.readFile(path.join(vm.root, 'etc/haproxy/haproxy.cfg'), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter((l) => l.trim().startsWith('server '))
+      .map((l) => l.trim().split(/\s+/)[2] ?? '')
+      .sort();
+  }
+
+  /** What the stand-in's Kubernetes API lists, asked on a master with its admin certificate. */
+  async nodeList(master: SimVm): Promise<{ name: string; ready: string }[]> {
+    const tls = path.join(master.root, 'var/lib/rancher/rke2/server/tls');
+    const script = `
+      const https = require('node:https'); const fs = require('node:fs');
+      const req = https.get({ host: '127.0.0.1', port: 6443, path: '/api/v1/nodes', ca: fs.readFileSync('${tls}/server-ca.crt'), cert: fs.readFileSync('${tls}/client-admin.crt'), key: fs.readFileSync('${tls}/client-admin.key') }, (res) => {
+        let body = ''; res.on('data', (c) => body += c); res.on('end', () => console.log(body));
+      });
+      req.on('error', (e) => { console.error(e.message); process.exit(1); });`;
+    const result = await this.run(master, NODE, ['-e', script]);
+    if (result.exitCode !== 0) throw new Error(`node list on ${master.id}: ${result.stderr}`);
+    const body = JSON.parse(result.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
+    return body.items.map((n) => ({ name: n.metadata.name, ready: n.status.conditions.find((c) => c.type === 'Ready')?.status ?? '?' })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Lines of a VM's logs (agent and simulated units) matching a pattern. */
+  async grepLogs(vm: SimVm, pattern: RegExp): Promise<string[]> {
+    const found: string[] = [];
+    for (const dir of ['var/log/one-appliance', 'var/log/sim']) {
+      const full = path.join(vm.root, dir);
+      if (!(await exists(full))) continue;
+      for (const file of await fs.readdir(full)) {
+        const text = await fs.readFile(path.join(full, file), 'utf8').catch(() => '');
+        found.push(...text.split('\n').filter((l) => pattern.test(l)));
+      }
+    }
+    return found;
+  }
+
+  /** A table of the VMs for people: role, IP, node name, state. */
+  table(): string {
+    const rows = [['VM', 'role', 'IP', 'node name', 'state']];
+    for (const vm of [...this.vms.values()].sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role) || a.id - b.id)) {
+      const template = this.emulator.vm(vm.id)?.USER_TEMPLATE ?? {};
+      const state = this.isReady(vm) ? 'READY' : String(template.ONEKE_STATUS ?? (vm.booted ? `exit ${vm.booted.exitCode}` : 'booting'));
+      rows.push([String(vm.id), vm.role, vm.publicIp ? `${vm.publicIp} / ${vm.ip}` : vm.ip, String(template.ONEGATE_K8S_NODE_NAME ?? '-'), state]);
+    }
+    const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
+  }
+
+  timelineText(): string {
+    return this.timeline.map((e) => `${e.t.toFixed(1).padStart(7)}s  ${e.vm === undefined ? ''.padEnd(11) : `${e.role} ${e.vm}`.padEnd(11)} ${e.what}`).join('\n');
+  }
+
+  /** Stops every process, removes every namespace, the machine's cable and the folders. */
+  async teardown(): Promise<void> {
+    for (const client of this.#clients) await client.kill('SIGKILL').catch(() => undefined);
+    for (const vm of this.vms.values()) await stopAllUnits(vm.root).catch(() => undefined);
+    await this.emulator?.close().catch(() => undefined);
+    if (this.#hostLink) await execa('ip', ['link', 'del', this.#hostLink], { reject: false });
+    await this.net.cleanup().catch(() => undefined);
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,136 @@
+// Whole OneKE services on this machine: real dist/oneke in every VM, real keepalived and HAProxy on
+// the VNFs, the RKE2 stand-in on the Kubernetes nodes, joins through the VNF's VIP and HAProxy.
+
+import { execa } from 'execa';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { BINARY } from '../support/binary.ts';
+import { isRoot, NEEDS_ROOT } from '../support/netns.ts';
+import { expectEventually, expectHealthyCluster } from './checks.ts';
+import { SimulatedService, type SimOptions, type SimVm } from './harness.ts';
+
+const created: SimulatedService[] = [];
+
+/** Runs a scenario on a fresh service and always tears it down, printing its timeline. */
+async function scenario(name: string, options: SimOptions, body: (service: SimulatedService) => Promise<void>): Promise<void> {
+  const service = await SimulatedService.create(options);
+  created.push(service);
+  try {
+    await body(service);
+  } finally {
+    console.log(`\n=== ${name}: timeline ===\n${service.timelineText()}\n\n${service.table()}\n`);
+    await service.teardown();
+  }
+}
+
+async function joinLines(service: SimulatedService, vm: SimVm): Promise<string[]> {
+  return service.grepLogs(vm, /joined the cluster|initialised a new cluster/);
+}
+
+async function killUnit(vm: SimVm, unit: string): Promise<void> {
+  const pid = Number((await fs.readFile(path.join(vm.root, 'run/sim', `${unit}.pid`), 'utf8').catch(() => '')).trim());
+  if (pid > 0) {
+    // The whole process group: keepalived's and HAProxy's children die with their parent.
+    await execa('kill', ['-9', `-${pid}`], { reject: false });
+    await execa('kill', ['-9', String(pid)], { reject: false });
+  }
+}
+
+afterAll(async () => {
+  // Nothing of ours is left: no namespace, no process running from a service folder.
+  const namespaces = (await execa('ip', ['netns', 'list'], { reject: false })).stdout;
+  expect(namespaces).not.toMatch(new RegExp(`okt-${process.pid}-`));
+  const processes = (await execa('ps', ['-eo', 'args'], { reject: false })).stdout;
+  for (const service of created) expect(processes).not.toContain(service.dir);
+});
+
+describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` : NEEDS_ROOT})`, () => {
+  test('the default service: 1 VNF, 1 master, 1 worker, 1 storage', async () => {
+    await scenario('default', { shape: { vnf: 1, master: 1, worker: 1, storage: 1 } }, async (service) => {
+      await service.deploy();
+      await expectHealthyCluster(service);
+      const worker = service.ofRole('worker')[0] as SimVm;
+      expect(await fs.readFile(path.join(worker.root, 'run/sim/calls.log'), 'utf8')).toMatch(/mask rke2-server.service\nstart rke2-agent.service/);
+    });
+  }, 300_000);
+
+  test('an HA service of 2 VNF, 3 masters, 3 workers, 2 storage with every role started at once', async () => {
+    await scenario('HA', { shape: { vnf: 2, master: 3, worker: 3, storage: 2 } }, async (service) => {
+      await service.deploy();
+      await expectHealthyCluster(service);
+      // Masters joined in the order of their VM IDs.
+      const joined = service.timeline.filter((e) => e.role === 'master' && e.what.startsWith('published ONEGATE_K8S_MASTER')).map((e) => e.vm);
+      expect(joined).toEqual(service.ofRole('master').map((m) => m.id));
+    });
+  }, 420_000);
+
+  test('workers scaled up to 6, then down to 2: HAProxy and the cleaner follow', async () => {
+    await scenario('scale', { shape: { vnf: 1, master: 1, worker: 2, storage: 0 } }, async (service) => {
+      await service.deploy();
+      await service.scale('worker', 6);
+      await expectHealthyCluster(service);
+      const removed = service.ofRole('worker').slice(2).map((w) => `oneke-ip-${w.ip.replaceAll('.', '-')}`);
+      await service.scale('worker', 2);
+      const master = service.ofRole('master')[0] as SimVm;
+      // The cleaner (its timer's command) removes the nodes of the removed workers once they stop answering.
+      await expectEventually(
+        async () => {
+          await service.run(master, BINARY, ['--root', master.root, '--context', path.join(master.root, 'context.sh'), 'clean']);
+          const names = (await service.nodeList(master)).map((n) => n.name);
+          return removed.filter((n) => names.includes(n));
+        },
+        [],
+        'nodes of removed workers deleted by oneke clean',
+        60_000,
+      );
+      await expectHealthyCluster(service);
+    });
+  }, 420_000);
+
+  test('a worker and a master reboot: no new initialisation, no second join', async () => {
+    await scenario('reboot', { shape: { vnf: 1, master: 2, worker: 1, storage: 0 } }, async (service) => {
+      await service.deploy();
+      const [first, second] = service.ofRole('master') as [SimVm, SimVm];
+      const worker = service.ofRole('worker')[0] as SimVm;
+      const before = await Promise.all([first, second, worker].map((vm) => joinLines(service, vm)));
+      for (const vm of [worker, second, first]) {
+        const result = await service.reboot(vm);
+        expect(result.exitCode, result.output).toBe(0);
+      }
+      const after = await Promise.all([first, second, worker].map((vm) => joinLines(service, vm)));
+      expect(after).toEqual(before);
+      for (const vm of [first, second, worker]) expect(await service.grepLogs(vm, /this VM is READY already/)).not.toEqual([]);
+      await expectHealthyCluster(service);
+    });
+  }, 420_000);
+
+  test('kill -9 of the VNF that holds the VIP while workers are joining', async () => {
+    await scenario('VIP failover', { shape: { vnf: 2, master: 1, worker: 0, storage: 0 } }, async (service) => {
+      await service.deploy();
+      const added: SimVm[] = [];
+      for (let i = 0; i < 3; i++) added.push(await service.addVm('worker'));
+      added.forEach((vm) => void service.boot(vm));
+      const holder = await service.vipHolder();
+      expect(holder).toBeDefined();
+      for (const unit of ['keepalived.service', 'haproxy.service']) await killUnit(holder as SimVm, unit);
+      service.event(holder, 'kill -9 of keepalived and HAProxy');
+      await service.waitReady(added);
+      const newHolder = await service.vipHolder();
+      expect(newHolder?.id).not.toBe(holder?.id);
+      // The dead VNF's services come back (systemd would restart them); then the usual checks.
+      await service.reboot(holder as SimVm);
+      await expectHealthyCluster(service);
+    });
+  }, 420_000);
+
+  test('OneGate answers 20% of requests with errors throughout', async () => {
+    await scenario('OneGate faults', { shape: { vnf: 1, master: 3, worker: 2, storage: 1 }, faults: { seed: 7, error5xx: 0.1, drop: 0.05, malformed: 0.05 } }, async (service) => {
+      await service.deploy();
+      await expectHealthyCluster(service);
+      const faults = service.emulator.stats().faults;
+      console.log(`faults injected: ${JSON.stringify(faults)}`);
+      expect(Object.values(faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+    });
+  }, 420_000);
+});
