@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.ts';
-import { DeadlineError, RuntimeProblem } from '../errors.ts';
+import { DeadlineError, OneGateError, oneLine, RuntimeProblem } from '../errors.ts';
 import { applyPlan } from '../executor/apply.ts';
 import { backoffDelay, realClock, type Clock } from '../executor/wait.ts';
 import type { Host } from '../host/host.ts';
@@ -46,8 +46,6 @@ export async function observeCluster(client: Pick<OneGateClient, 'vmShow' | 'ser
   return { self, service };
 }
 
-/** How long a role waits on its peers when its decision names no deadline. */
-export const DEFAULT_WAIT_SECONDS = 20 * 60;
 /** Polls of OneGate while waiting: quick at first, then every few seconds at most. */
 const WAIT_BACKOFF = { initialMs: 1_000, maxMs: 5_000 };
 const PROGRESS_EVERY_MS = 15_000;
@@ -80,18 +78,26 @@ export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> 
   let lastReason = '';
   let lastProgress = 0;
   for (let poll = 0; ; poll++) {
-    const cluster = await observeCluster(run.client, run.self.id);
-    const plan = await planRole(role, { host: run.host, logger: run.logger, config: run.config, cluster });
-    const { decision } = plan;
-    if (decision.kind !== WAIT) {
-      run.logger.info({ decision: decision.kind, actions: plan.actions.length }, decision.reason);
-      for (const warning of plan.warnings ?? []) run.logger.warn(warning);
-      await applyPlan(plan, { host: run.host, logger: run.logger, onegate: run.client, clock, ...(run.secrets ? { secrets: run.secrets } : {}) });
-      return plan;
+    let plan: Plan;
+    try {
+      const cluster = await observeCluster(run.client, run.self.id);
+      plan = await planRole(role, { host: run.host, logger: run.logger, config: run.config, cluster });
+      if (plan.decision.kind !== WAIT) {
+        run.logger.info({ decision: plan.decision.kind, actions: plan.actions.length }, plan.decision.reason);
+        for (const warning of plan.warnings ?? []) run.logger.warn(warning);
+        await applyPlan(plan, { host: run.host, logger: run.logger, onegate: run.client, clock, ...(run.secrets ? { secrets: run.secrets } : {}) });
+        return plan;
+      }
+    } catch (error) {
+      // OneGate away for longer than one request's retries: keep going as a wait, within the same
+      // deadline. The plan is safe to apply again: every action checks what is there first.
+      if (!isPassingOneGateFailure(error)) throw error;
+      plan = { role, decision: { kind: WAIT, reason: `OneGate to answer again (${oneLine(error)})` }, actions: [] };
     }
+    const { decision } = plan;
     const now = clock.now();
     waitStarted ??= now;
-    const deadlineMs = (decision.deadlineSeconds ?? DEFAULT_WAIT_SECONDS) * 1000;
+    const deadlineMs = (decision.deadlineSeconds ?? run.config.k8s.waitSeconds) * 1000;
     const elapsed = now - waitStarted;
     if (elapsed >= deadlineMs) throw new DeadlineError(decision.reason, Math.round(elapsed / 1000));
     if (decision.reason !== lastReason || now - lastProgress >= PROGRESS_EVERY_MS) {
@@ -104,4 +110,10 @@ export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> 
     }
     await clock.sleep(Math.min(deadlineMs - elapsed, backoffDelay(poll, WAIT_BACKOFF, clock.random)));
   }
+}
+
+/** A OneGate failure that time may cure (no answer, 5xx, garbage); 400/401/403/404 on the VM are final. */
+function isPassingOneGateFailure(error: unknown): boolean {
+  if (!(error instanceof OneGateError)) return false;
+  return error.status === undefined || error.status >= 500 || error.status === 200 || (error.status === 404 && error.path.startsWith('/service'));
 }

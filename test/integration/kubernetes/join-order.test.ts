@@ -70,3 +70,41 @@ describe('join order against the emulator and a stand-in for RKE2', () => {
     expect(hosts[3]?.units).toEqual(['mask rke2-server.service', 'start rke2-agent.service']);
   }, 60_000);
 });
+
+describe('OneGate going away while an agent waits', () => {
+  test('the agent keeps waiting through the outage (within its deadline) and joins when OneGate is back', async () => {
+    const emulator = await startEmulator({
+      state: buildServiceState({
+        serviceId: 10,
+        roles: [
+          { name: 'master', vms: [{ id: 1, ip: '172.20.0.11' }] },
+          { name: 'worker', vms: [{ id: 4, ip: '172.20.0.14' }] },
+        ],
+      }),
+    });
+    onTestFinished(() => emulator.close());
+    const cluster = new StandInCluster(50);
+    const lines: string[] = [];
+    const token = emulator.tokenOf(4) ?? '';
+    const config = configFrom({ ...K8S_CONTEXT, ONEGATE_ENDPOINT: emulator.url, VMID: '4', TOKENTXT: token });
+    const host = new SimHost(await tempRoot(), 4, '172.20.0.14', macFromIp('172.20.0.14'), cluster);
+    // Each request gives up quickly, so the outage outlasts many of them.
+    const client = createOneGateClient({ endpoint: emulator.url, vmId: 4, token, retry: { attempts: 2, initialMs: 10, maxMs: 20, deadlineMs: 200 } });
+    const logger = createLogger({ level: 'info', secrets: new SecretSet(), console: { write: (l) => lines.push(l) } });
+    const self = await client.vmShow();
+
+    emulator.setFaults({ drop: 1 }); // OneGate answers nothing at all
+    const joined = convergeRole('worker', { host, logger, config, client, self, clock: fastClock });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(cluster.joins).toEqual([]);
+    // The master comes up meanwhile; then OneGate is back.
+    cluster.running.set('172.20.0.11', 'server');
+    emulator.setUserTemplate(1, 'READY', 'YES');
+    emulator.setUserTemplate(1, 'ONEGATE_K8S_MASTER', '172.20.0.11');
+    emulator.setUserTemplate(1, 'ONEGATE_K8S_TOKEN', 'K10standin::server:1');
+    emulator.setFaults({});
+    await joined;
+    expect(cluster.joins.map((j) => [j.vmId, j.kind])).toEqual([[4, 'agent']]);
+    expect(lines.some((l) => l.includes('waiting for OneGate to answer again'))).toBe(true);
+  }, 30_000);
+});
