@@ -46,8 +46,14 @@ export async function observeCluster(client: Pick<OneGateClient, 'vmShow' | 'ser
   return { self, service };
 }
 
-/** Polls of OneGate while waiting: quick at first, then every few seconds at most. */
-const WAIT_BACKOFF = { initialMs: 1_000, maxMs: 5_000 };
+/**
+ * Polls of OneGate while waiting: quick at first, then at most every 2 s in a small service, so a
+ * node notices a usable master within about 2 s; larger services poll less often, keeping the
+ * whole service's load on OneGate around 25 requests a second (one request per poll each).
+ */
+export function waitBackoff(serviceSize: number): { initialMs: number; maxMs: number } {
+  return { initialMs: 500, maxMs: Math.min(10_000, Math.max(2_000, serviceSize * 40)) };
+}
 const PROGRESS_EVERY_MS = 15_000;
 
 export interface RoleRun {
@@ -77,10 +83,12 @@ export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> 
   let waitStarted: number | undefined;
   let lastReason = '';
   let lastProgress = 0;
+  let serviceSize = 1;
   for (let poll = 0; ; poll++) {
     let plan: Plan;
     try {
       const cluster = await observeCluster(run.client, run.self.id);
+      serviceSize = cluster.service?.roles.reduce((n, r) => n + r.nodes.length, 0) ?? 1;
       plan = await planRole(role, { host: run.host, logger: run.logger, config: run.config, cluster });
       if (plan.decision.kind !== WAIT) {
         run.logger.info({ decision: plan.decision.kind, actions: plan.actions.length }, plan.decision.reason);
@@ -108,7 +116,7 @@ export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> 
       lastProgress = now;
       lastReason = decision.reason;
     }
-    await clock.sleep(Math.min(deadlineMs - elapsed, backoffDelay(poll, WAIT_BACKOFF, clock.random)));
+    await clock.sleep(Math.min(deadlineMs - elapsed, backoffDelay(poll, waitBackoff(serviceSize), clock.random)));
   }
 }
 

@@ -29,6 +29,7 @@ export const ONEGATE_HOST = `${PRIVATE_NET}.250`;
 export const SERVICE_ID = 42;
 
 const HOOK = path.join(REPO, 'appliance/one-context.d/net-90-oneke');
+const LOCK_DIR = path.join(os.tmpdir(), 'oneke-simulated-service.lock');
 const NODE = process.execPath;
 
 export interface SimVm {
@@ -117,8 +118,29 @@ export class SimulatedService {
     }
   }
 
+  /**
+   * One simulated service at a time on a machine: they share the addresses of the test networks.
+   * A second one (another test run, a benchmark, the demo) waits for the first to tear down.
+   */
+  static async lock(say?: (line: string) => void): Promise<void> {
+    for (let waited = 0; ; waited++) {
+      try {
+        await fs.mkdir(LOCK_DIR);
+        await fs.writeFile(path.join(LOCK_DIR, 'pid'), String(process.pid));
+        return;
+      } catch {
+        const holder = Number(await fs.readFile(path.join(LOCK_DIR, 'pid'), 'utf8').catch(() => '0'));
+        const alive = holder > 0 && (await execa('kill', ['-0', String(holder)], { reject: false })).exitCode === 0;
+        if (!alive && waited > 2) await fs.rm(LOCK_DIR, { recursive: true, force: true });
+        else if (waited === 0) say?.(`another simulated service runs here (pid ${holder}); waiting for it to end`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
   /** Builds the networks and the emulator; no VM runs yet. */
   static async create(options: SimOptions): Promise<SimulatedService> {
+    await SimulatedService.lock(options.say);
     await SimulatedService.removeLeftovers();
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oneke-e2e-'));
     const service = new SimulatedService(dir, options);
@@ -398,5 +420,6 @@ export class SimulatedService {
     if (this.#hostLink) await execa('ip', ['link', 'del', this.#hostLink], { reject: false });
     await this.net.cleanup().catch(() => undefined);
     await fs.rm(this.dir, { recursive: true, force: true });
+    await fs.rm(LOCK_DIR, { recursive: true, force: true });
   }
 }

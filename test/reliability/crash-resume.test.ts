@@ -1,0 +1,118 @@
+// Crash and resume: the agent killed with kill -9 at points spread over its configure run, on VMs of
+// every role, then booted again. The end state must equal an uninterrupted run's, file for file and
+// key for key, with no second initialisation or join. Real dist/oneke, keepalived, HAProxy, and the
+// RKE2 stand-in with etcd, in network namespaces (test/e2e/harness.ts).
+
+import { execa } from 'execa';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { isRoot, NEEDS_ROOT } from '../support/netns.ts';
+import { expectEventually } from '../e2e/checks.ts';
+import { SimulatedService, type Role, type SimVm } from '../e2e/harness.ts';
+
+const counts = { killPoints: 0, killedMidRun: 0, finishedBeforeKill: 0 };
+
+afterAll(() => {
+  console.log(`crash and resume: ${counts.killPoints} kill points (${counts.killedMidRun} killed mid-run, ${counts.finishedBeforeKill} finished before the kill)`);
+});
+
+/** The agent's processes of a VM: the hook and oneke runs (units, such as RKE2, keep running, as under systemd). */
+async function killAgent(vm: SimVm): Promise<number> {
+  const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
+  const pids = ps.stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+(.*)/s))
+    .filter(([, args]) => args !== undefined && args.includes(`--root ${vm.root} `) && /(net-90-oneke|oneke\s.*\b(configure|bootstrap)\b)/.test(args) && !args.includes(' vnf sync'))
+    .map(([pid]) => Number(pid));
+  for (const pid of pids) await execa('kill', ['-9', String(pid)], { reject: false });
+  return pids.length;
+}
+
+/** What a VM ends with, with its own address and name replaced: files (path, mode, content) and OneGate keys. */
+async function endState(service: SimulatedService, vm: SimVm): Promise<{ files: Record<string, string>; keys: Record<string, string> }> {
+  const normalise = (text: string) =>
+    text
+      .replaceAll(vm.ip, '<IP>')
+      .replaceAll(vm.ip.replaceAll('.', '-'), '<IP->')
+      .replaceAll(vm.publicIp ?? '<none>', '<PUBLIC-IP>')
+      .replace(/oneke-vm-\d+/g, 'oneke-vm-<ID>');
+  const files: Record<string, string> = {};
+  // The agent's own files; RKE2's data, runtime state, logs and timestamps differ between any two runs.
+  for (const dir of ['etc/rancher', 'etc/keepalived', 'etc/haproxy', 'etc/dnsmasq.d', 'etc/sysctl.d', 'etc/nftables.d', 'etc/default', 'etc/hostname', 'etc/resolv.conf', 'etc/one-appliance/status', 'var/lib/rancher/rke2/server/manifests']) {
+    const full = path.join(vm.root, dir);
+    const stat = await fs.lstat(full).catch(() => undefined);
+    if (!stat) continue;
+    const entries = stat.isDirectory() ? (await fs.readdir(full, { recursive: true })).map((f) => path.join(dir, f)) : [dir];
+    for (const entry of entries) {
+      const info = await fs.lstat(path.join(vm.root, entry));
+      if (info.isDirectory()) continue;
+      if (entry.endsWith('rke2.yaml')) continue; // the stand-in's, with per-server certificates
+      const content = info.isSymbolicLink() ? `-> ${await fs.readlink(path.join(vm.root, entry))}` : await fs.readFile(path.join(vm.root, entry), 'utf8');
+      files[normalise(entry)] = `${(info.mode & 0o777).toString(8)} ${normalise(content)}`;
+    }
+  }
+  const template = service.emulator.vm(vm.id)?.USER_TEMPLATE ?? {};
+  const keys = Object.fromEntries(
+    Object.entries(template)
+      .filter(([k]) => !['ROLE_NAME', 'SERVICE_ID'].includes(k))
+      .map(([k, v]) => [k, k === 'ONEKE_KUBECONFIG' ? '<kubeconfig>' : normalise(String(v))]),
+  );
+  return { files, keys };
+}
+
+async function joins(service: SimulatedService, vm: SimVm): Promise<string[]> {
+  return service.grepLogs(vm, /joined the cluster through|initialised a new cluster/);
+}
+
+describe.skipIf(!isRoot())(`crash and resume (${isRoot() ? 'root' : NEEDS_ROOT})`, () => {
+  test('kill -9 of the agent at 20+ points across roles, then a new boot: the same end state, no second join', async () => {
+    const service = await SimulatedService.create({ shape: { vnf: 1, master: 1, worker: 1, storage: 1 } });
+    try {
+      await service.deploy();
+      const reference = new Map<Role, Awaited<ReturnType<typeof endState>>>();
+      for (const role of ['vnf', 'master', 'worker', 'storage'] as const) reference.set(role, await endState(service, service.ofRole(role)[0] as SimVm));
+      const durations = new Map<Role, number>(service.ofRole('master').concat(service.ofRole('worker'), service.ofRole('vnf'), service.ofRole('storage')).map((vm) => [vm.role, vm.booted?.seconds ?? 5]));
+
+      // Kill points per role, spread over that role's uninterrupted boot time.
+      const plan: [Role, number][] = [];
+      const points: Record<Role, number> = { vnf: 4, master: 4, worker: 8, storage: 4 };
+      for (const role of ['worker', 'storage', 'master', 'vnf'] as const) {
+        const n = points[role];
+        for (let i = 0; i < n; i++) plan.push([role, ((i + 0.5) / n) * (durations.get(role) ?? 5) * 1000]);
+      }
+
+      for (const [role, afterMs] of plan) {
+        const vm = await service.addVm(role);
+        const boot = service.boot(vm);
+        await new Promise((r) => setTimeout(r, afterMs));
+        const killed = await killAgent(vm);
+        counts.killPoints += 1;
+        const first = await boot;
+        if (killed > 0 && first.exitCode !== 0) {
+          counts.killedMidRun += 1;
+          service.event(vm, `kill -9 of the agent after ${(afterMs / 1000).toFixed(1)}s`);
+        } else counts.finishedBeforeKill += 1;
+        const again = await service.boot(vm);
+        expect(again.exitCode, again.output.split('\n').slice(-20).join('\n')).toBe(0);
+        await service.waitReady([vm]);
+        if (role === 'vnf') {
+          // HAProxy's backends follow the service, which grew since: compare with the first VNF now.
+          const first = service.ofRole('vnf')[0] as SimVm;
+          const fresh = async () => (await endState(service, first));
+          await expectEventually(() => endState(service, vm), await fresh(), `vnf ${vm.id} killed after ${afterMs} ms`);
+        } else {
+          expect(await endState(service, vm), `${role} ${vm.id} killed after ${afterMs} ms`).toEqual(reference.get(role));
+        }
+        if (role !== 'vnf') expect(await joins(service, vm), `${role} ${vm.id}: joins`).toHaveLength(1);
+      }
+      // One initialisation in the whole cluster's life.
+      const inits = (await Promise.all([...service.vms.values()].map((vm) => service.grepLogs(vm, /initialised a new cluster/)))).flat();
+      expect(inits).toHaveLength(1);
+      expect(counts.killPoints).toBeGreaterThanOrEqual(20);
+      expect(counts.killedMidRun).toBeGreaterThanOrEqual(15);
+    } finally {
+      await service.teardown();
+    }
+  }, 900_000);
+});
