@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildServiceState, startEmulator, type EmulatorHandle, type FaultConfig } from '../../src/emulator/index.ts';
 import { BINARY, contextSh, REPO } from '../support/binary.ts';
-import { TestNet, eventually, removeLeftovers, type NetProcess } from '../support/netns.ts';
+import { TestNet, removeLeftovers, type NetProcess } from '../support/netns.ts';
 import { stopAllUnits, writeSystemctlWrapper } from './sim/units.ts';
 
 export type Role = 'vnf' | 'master' | 'worker' | 'storage';
@@ -280,18 +280,16 @@ export class SimulatedService {
     return String(this.emulator.vm(vm.id)?.USER_TEMPLATE.READY ?? '') === 'YES';
   }
 
-  /** Waits until every VM of `vms` is READY, or one's boot failed. */
+  /** Waits until every VM of `vms` is READY; fails at once when one's boot failed. */
   async waitReady(vms: SimVm[], timeoutMs = 10 * 60_000): Promise<void> {
-    await eventually(
-      () => {
-        const failed = vms.find((vm) => vm.booted && vm.booted.exitCode !== 0);
-        if (failed) throw new Error(`VM ${failed.id} (${failed.role}) failed to boot:\n${failed.booted?.output.split('\n').slice(-15).join('\n')}`);
-        return vms.every((vm) => this.isReady(vm)) || undefined;
-      },
-      `${vms.map((v) => `${v.role} ${v.id}`).join(', ')} to be READY`,
-      timeoutMs,
-      200,
-    );
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const failed = vms.find((vm) => vm.booted && vm.booted.exitCode !== 0);
+      if (failed) throw new Error(`VM ${failed.id} (${failed.role}) failed to boot:\n${failed.booted?.output.split('\n').slice(-15).join('\n')}`);
+      if (vms.every((vm) => this.isReady(vm))) return;
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${vms.map((v) => `${v.role} ${v.id}`).join(', ')} to be READY`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** OneFlow's deployment: VNFs first, the other roles once every VNF is READY, each role's VMs at once. */
