@@ -72,6 +72,16 @@ describe('loadEmulatorState', () => {
     expect(state.vms['7']?.VM).toMatchObject({ ID: '7', STATE: '3', USER_TEMPLATE: { N: '1' }, TEMPLATE: { NIC: [{ IP: '10.0.0.7' }], NIC_ALIAS: [] } });
   });
 
+  it('reads flow-style YAML that opens with a brace as YAML, and JSON the same as its YAML form', async () => {
+    const yamlText = "{ service: { SERVICE: { id: 5, roles: [{ name: master, nodes: [{ deploy_id: 7 }] }] } }, vms: { '7': { token: t7, VM: { ID: 7, NAME: m } } } }";
+    const jsonText = JSON.stringify({ service: { SERVICE: { id: 5, roles: [{ name: 'master', nodes: [{ deploy_id: 7 }] }] } }, vms: { '7': { token: 't7', VM: { ID: 7, NAME: 'm' } } } });
+    const fromYaml = await loadEmulatorState(write('flow.yaml', yamlText));
+    expect(fromYaml.vms['7']?.token).toBe('t7');
+    expect(await loadEmulatorState(write('same.json', jsonText))).toEqual(fromYaml);
+    // Broken JSON is reported by the YAML parser, as before.
+    expect((await issuesOf(write('broken.json', '{"service": ')))[0]).toMatch(/valid YAML or JSON/);
+  });
+
   it('names every problem with its path', async () => {
     const path = write('bad.yaml', [
       'service:',
