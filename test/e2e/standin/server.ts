@@ -132,6 +132,7 @@ export class Rke2Server {
     log('info', 'no server URL and no etcd data: creating a new cluster');
     this.ca = await createCa();
     await this.writeCertificates();
+    await nodePassword(this.root); // every RKE2 node has one, the first server too
     this.memberName = `${this.name}-${randomHex(4)}`;
     await this.writeMemberFile({ name: this.memberName, ip: this.ip, servers: [clientUrl(this.ip)] });
     this.startEtcd({ initialCluster: `${this.memberName}=${peerUrl(this.ip)}`, initialState: 'new' });
