@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { BINARY } from '../support/binary.ts';
 import { isRoot, NEEDS_ROOT } from '../support/netns.ts';
 import { expectEventually, expectHealthyCluster } from './checks.ts';
-import { SimulatedService, type SimOptions, type SimVm } from './harness.ts';
+import { PRIVATE_VIP, PUBLIC_VIP, SimulatedService, type SimOptions, type SimVm } from './harness.ts';
 
 const created: SimulatedService[] = [];
 
@@ -31,9 +31,16 @@ async function joinLines(service: SimulatedService, vm: SimVm): Promise<string[]
 async function killUnit(vm: SimVm, unit: string): Promise<void> {
   const pid = Number((await fs.readFile(path.join(vm.root, 'run/sim', `${unit}.pid`), 'utf8').catch(() => '')).trim());
   if (pid > 0) {
-    // The whole process group: keepalived's and HAProxy's children die with their parent.
-    await execa('kill', ['-9', `-${pid}`], { reject: false });
-    await execa('kill', ['-9', String(pid)], { reject: false });
+    // The whole process group at once, as a crash would: keepalived's VRRP child must not get the
+    // chance to send its goodbye advert. (procps' `kill -9 -PID` reads -PID as an option, hence
+    // process.kill with a negative PID.)
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
   }
 }
 
@@ -114,6 +121,9 @@ describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` 
       const holder = await service.vipHolder();
       expect(holder).toBeDefined();
       for (const unit of ['keepalived.service', 'haproxy.service']) await killUnit(holder as SimVm, unit);
+      // A crashed VM's addresses go with it; here the namespace lives on, so they are taken away by hand.
+      await service.run(holder as SimVm, 'ip', ['addr', 'del', `${PUBLIC_VIP}/24`, 'dev', 'eth0']);
+      await service.run(holder as SimVm, 'ip', ['addr', 'del', `${PRIVATE_VIP}/24`, 'dev', 'eth1']);
       service.event(holder, 'kill -9 of keepalived and HAProxy');
       await service.waitReady(added);
       const newHolder = await service.vipHolder();
