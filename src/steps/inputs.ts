@@ -73,3 +73,10 @@ export function oneGateFor(config: Config, logger: Logger, retry?: RetryOptions)
  * rather than the patient policy of the work itself; the run has failed already.
  */
 export const REPORT_RETRY: RetryOptions = { attempts: 3, initialMs: 250, maxMs: 1_000, deadlineMs: 3_000 };
+
+/**
+ * For READY=YES at the end of bootstrap: the VM is done and OneFlow waits for this one key, so a
+ * OneGate that is away (a restart of the front-end, say) is waited for up to five minutes rather
+ * than failing a good run.
+ */
+export const READY_RETRY: RetryOptions = { attempts: 100, initialMs: 500, maxMs: 10_000, deadlineMs: 300_000 };

@@ -270,3 +270,64 @@ describe('a cluster forms while OneGate fails', () => {
     }
   }, 120_000);
 });
+
+describe('OneGate away for a minute mid-formation', () => {
+  test('the agents wait through it, saying so; none crashes; the cluster forms in order', async () => {
+    const emulator = await startEmulator({
+      state: buildServiceState({
+        serviceId: 10,
+        roles: [
+          { name: 'vnf', vms: [{ id: 0, ip: '172.20.0.100', userTemplate: { READY: 'YES' } }] },
+          { name: 'master', vms: NODES.filter((n) => n.role === 'master').map((n) => ({ id: n.id, ip: ipOf(n.id) })) },
+          { name: 'worker', vms: NODES.filter((n) => n.role === 'worker').map((n) => ({ id: n.id, ip: ipOf(n.id) })) },
+        ],
+      }),
+    });
+    onTestFinished(() => emulator.close());
+    const cluster = new StandInCluster(300);
+    const consoles = new Map<number, string[]>();
+
+    const boot = async ({ id, role }: { id: number; role: RoleName }): Promise<void> => {
+      const token = emulator.tokenOf(id) ?? '';
+      const config = configFrom({ ...K8S_CONTEXT, ONEGATE_ENDPOINT: emulator.url, VMID: String(id), TOKENTXT: token });
+      const host = new SimHost(await tempRoot(), id, ipOf(id), macFromIp(ipOf(id)), cluster);
+      const lines: string[] = [];
+      consoles.set(id, lines);
+      const logger = createLogger({ level: 'info', secrets: new SecretSet(), console: { write: (line) => lines.push(line) } });
+      // Each request gives up quickly, so that the outage is met by the role's wait, not by one call.
+      const client = createOneGateClient({ endpoint: emulator.url, vmId: id, token, logger, retry: { attempts: 2, initialMs: 10, maxMs: 20, deadlineMs: 200 }, timeoutMs: 500 });
+      onTestFinished(() => client.close());
+      const self = await client.vmShow();
+      await convergeRole(role, { host, logger, config, client, self, clock: fastClock });
+      // READY as bootstrap sends it: patiently (READY_RETRY, here in real time).
+      const reporter = createOneGateClient({ endpoint: emulator.url, vmId: id, token, retry: { attempts: 100, initialMs: 50, maxMs: 500, deadlineMs: 30_000 }, timeoutMs: 500 });
+      onTestFinished(() => reporter.close());
+      await reporter.vmUpdate({ READY: 'YES' });
+    };
+
+    const formation = Promise.allSettled(NODES.map(boot));
+    // Mid-formation: the first master has initialised the cluster, the others have not joined yet.
+    const deadline = Date.now() + 30_000;
+    while (!cluster.joins.some((j) => j.vmId === 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    emulator.setFaults({ drop: 1 });
+    const dropsBefore = emulator.stats().faults.drop;
+    const joinedBefore = cluster.joins.length;
+    await new Promise((r) => setTimeout(r, 6_000)); // one minute on the agents' clock (ten times faster)
+    const drops = emulator.stats().faults.drop - dropsBefore;
+    const joinedDuring = cluster.joins.length - joinedBefore;
+    emulator.setFaults({});
+    const settled = await formation;
+
+    expect(settled.flatMap((s, i) => (s.status === 'rejected' ? [`VM ${NODES[i]?.id}: ${String(s.reason)}`] : []))).toEqual([]);
+    console.log(`OneGate away for 60 s (agents' clock) mid-formation: ${drops} requests dropped, ${joinedBefore} joined before, ${joinedDuring} during`);
+    expect(joinedBefore).toBeLessThan(NODES.length);
+    expect(drops).toBeGreaterThan(NODES.length);
+    expect(cluster.violations).toEqual([]);
+    expect(cluster.overlappingServerJoins()).toEqual([]);
+    expect(cluster.joins.filter((j) => j.kind !== 'agent').map((j) => j.vmId)).toEqual([1, 2, 3]);
+    for (const { id } of NODES) expect(emulator.vm(id)?.USER_TEMPLATE.READY).toBe('YES');
+    // The VMs still waiting when OneGate went away said what they were waiting for.
+    const waitedForOneGate = NODES.filter(({ id }) => (consoles.get(id) ?? []).some((line) => line.includes('waiting for OneGate to answer again')));
+    expect(waitedForOneGate.length).toBeGreaterThan(0);
+  }, 120_000);
+});

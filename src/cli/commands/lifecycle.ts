@@ -4,7 +4,7 @@ import type { OneGateClient } from '../../onegate/client.ts';
 import { convergeRole, roleOf } from '../../roles/index.ts';
 import { readStatusWord } from '../../status/status.ts';
 import { runInstall } from '../../steps/install.ts';
-import { oneGateFor, oneGateFromContext, readContext, REPORT_RETRY, validateContext } from '../../steps/inputs.ts';
+import { oneGateFor, oneGateFromContext, readContext, READY_RETRY, REPORT_RETRY, validateContext } from '../../steps/inputs.ts';
 import { runStep, type OutcomeReporter } from '../../steps/run-step.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -50,7 +50,7 @@ export async function bootstrapCommand(runtime: Runtime): Promise<void> {
     const early = oneGateFromContext(vars, logger, REPORT_RETRY);
     if (early) outcome.reporter = failureReporter(early);
     const { config } = validateContext(vars, runtime.secrets);
-    const client = oneGateFor(config, logger);
+    const client = oneGateFor(config, logger, READY_RETRY);
     outcome.reporter = {
       ...failureReporter(oneGateFor(config, logger, REPORT_RETRY)),
       success: async () => {
