@@ -1,0 +1,201 @@
+// The end-to-end figures (total formation of the 1/1/1/1 and HA services, VIP failover) from the
+// namespace harness of test/e2e, run in a child process with a time limit. When the harness does
+// not work, every figure says "not measured" and why.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isRoot, ip } from './lib/netns.ts';
+import { REPO, scratch, type BenchContext } from './lib/context.ts';
+import { markdownTable, notMeasured, type Figure, type Section } from './lib/report.ts';
+import { fmt, summarize } from './lib/stats.ts';
+import type { E2eData, E2eFormation } from './e2e/measure.ts';
+import { FAILOVER_TARGET_S } from './failover.ts';
+
+export interface E2eResult {
+  section: Section;
+  /** The HA formation, when it formed: its timeline, for the picture. */
+  ha?: E2eFormation;
+}
+
+const NAMES = {
+  single: 'formation of the 1/1/1/1 service (e2e, namespaces)',
+  ha: 'formation of the HA 2/3/3/2 service (e2e, namespaces)',
+  failover: 'VIP failover after kill -9 of the holder (e2e harness)',
+};
+
+async function namespaces(): Promise<string[]> {
+  return (await ip(['netns', 'list']).catch(() => ''))
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Namespaces (and the machine's cables) that a killed harness left: new since `before`, of a process that is gone. */
+async function removeLeftovers(before: Set<string>): Promise<void> {
+  for (const ns of await namespaces()) {
+    const pid = Number(/^okt-(\d+)-/.exec(ns)?.[1]);
+    if (before.has(ns) || !pid || alive(pid)) continue;
+    const pids = (await ip(['netns', 'pids', ns]).catch(() => '')).split(/\s+/).filter((p) => /^\d+$/.test(p));
+    for (const p of pids) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }
+    await ip(['netns', 'del', ns]).catch(() => undefined);
+    await ip(['link', 'del', `okt${pid % 100000}h${ns.split('-')[2] ?? ''}`.slice(0, 15)]).catch(() => undefined);
+  }
+}
+
+/**
+ * Processes that run the harness now, by their namespaces (`okt-<pid>-…`). The harness puts fixed
+ * addresses on the machine (198.51.100.250, the emulator's), so two runs at once break each other.
+ */
+async function harnessRuns(): Promise<number[]> {
+  const pids = new Set<number>();
+  for (const ns of await namespaces()) {
+    const pid = Number(/^okt-(\d+)-/.exec(ns)?.[1]);
+    if (pid && alive(pid)) pids.add(pid);
+  }
+  return [...pids];
+}
+
+/** Runs `argv` in its own process group; kills the group after `timeoutMs`. */
+function runChild(ctx: BenchContext, argv: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; output: string; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(ctx.node, argv, {
+      cwd: REPO,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Node 24 first on PATH: the harness starts `node` for its simulated units.
+      env: { ...process.env, ...env, PATH: `${path.dirname(ctx.node)}:${process.env.PATH ?? ''}` },
+    });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-(child.pid ?? 0), 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, timedOut });
+    });
+  });
+}
+
+function lastLines(text: string, n = 3): string {
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
+    .filter((l) => l !== '')
+    .slice(-n)
+    .join(' | ')
+    .slice(0, 400);
+}
+
+export async function measureE2e(ctx: BenchContext, minutes: number): Promise<E2eResult> {
+  const title = 'End to end: whole services in network namespaces';
+  const failoverTarget = `≤ ${FAILOVER_TARGET_S} s`;
+  const notAtAll = (reason: string): E2eResult => ({
+    section: {
+      title,
+      figures: [notMeasured(NAMES.single, reason), notMeasured(NAMES.ha, reason), notMeasured(NAMES.failover, reason, failoverTarget)],
+      markdown: `Not measured: ${reason}.`,
+    },
+  });
+  if (!isRoot()) return notAtAll('needs root (network namespaces, keepalived, HAProxy)');
+  if (!(minutes > 0)) return notAtAll('skipped (BENCH_E2E_MINUTES=0)');
+
+  // Wait for another harness run to end rather than break both.
+  const waitUntil = Date.now() + Math.min(3, minutes / 2) * 60_000;
+  let others = await harnessRuns();
+  while (others.length > 0 && Date.now() < waitUntil) {
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    others = await harnessRuns();
+  }
+  if (others.length > 0) {
+    return notAtAll(`another end-to-end run (process ${others.join(', ')}) was using the harness's fixed addresses on this machine for ${Math.min(3, minutes / 2)} minutes; two runs at once break each other`);
+  }
+
+  const out = path.join(scratch(ctx, 'e2e'), 'e2e.json');
+  const before = new Set(await namespaces());
+  // Harness runs seen while ours runs; those still alive afterwards were not ours.
+  const seen = new Set<number>();
+  const watcher = setInterval(() => void harnessRuns().then((pids) => pids.forEach((p) => seen.add(p))), 5_000);
+  const env = { BENCH_E2E_ROUNDS: String(ctx.pick(3, 1)) };
+  const deadline = Date.now() + minutes * 60_000;
+  let how = 'node bench/e2e/measure.ts';
+  let result = await runChild(ctx, ['bench/e2e/measure.ts', out], env, minutes * 60_000);
+  if (result.code !== 0 && /Vitest failed to access its internal state/.test(result.output)) {
+    // test/support/netns.ts imports vitest: the harness loads only inside vitest.
+    how = 'vitest (the harness imports vitest through test/support/netns.ts)';
+    result = await runChild(ctx, [path.join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'bench/e2e/vitest.config.ts'], { ...env, BENCH_E2E_OUT: out }, Math.max(60_000, deadline - Date.now()));
+  }
+  clearInterval(watcher);
+  await removeLeftovers(before);
+  const concurrent = [...seen].filter(alive);
+  const alongside = concurrent.length > 0 ? ` (another harness run, process ${concurrent.join(', ')}, ran at the same time on the same fixed addresses)` : '';
+  if (!fs.existsSync(out)) {
+    return notAtAll(
+      (result.timedOut ? `the harness did not finish within ${minutes} minutes (run through ${how}): ` : `the harness failed (run through ${how}, exit ${result.code}): `) +
+        lastLines(result.output) +
+        alongside,
+    );
+  }
+
+  const data = JSON.parse(fs.readFileSync(out, 'utf8')) as E2eData;
+  if (alongside) {
+    for (const f of data.formations) if (f.error) f.error += alongside;
+    if (data.failover.error) data.failover.error += alongside;
+  }
+  const figures: Figure[] = [];
+  const [single, ha] = data.formations;
+  const formationFigure = (name: string, f: E2eFormation | undefined) =>
+    f?.seconds !== undefined ? { name, value: `${f.seconds.toFixed(1)} s (n=1)` } : notMeasured(name, f?.error ?? 'did not run');
+  figures.push(formationFigure(NAMES.single, single));
+  figures.push(formationFigure(NAMES.ha, ha));
+  const failover = summarize(data.failover.seconds);
+  figures.push(
+    failover.n > 0
+      ? { name: NAMES.failover, value: fmt(failover, 's', 2), target: failoverTarget, met: failover.max <= FAILOVER_TARGET_S }
+      : notMeasured(NAMES.failover, data.failover.error ?? (ha?.error ? `the HA service did not form: ${ha.error}` : 'no round ran'), failoverTarget),
+  );
+  const markdown = [
+    `Run through ${how}: \`SimulatedService.create({shape})\`, \`deploy()\` (OneFlow's order: VNFs, then every other VM at once once the VNFs are READY), ` +
+      'timed from deploy() to every VM READY. On the formed HA service, the VNF that holds the VIP has its keepalived and HAProxy killed with ' +
+      'SIGKILL to their whole process groups (keepalived\'s VRRP child included), timed until the other VNF carries the public VIP; the stale VIPs are ' +
+      'then removed from the dead VNF, it reboots, and the next round kills the new holder. (test/e2e/scenarios.test.ts kills with `kill -9 -PID`, ' +
+      'which procps\' kill takes for an option: only the parent dies and the VRRP child leaves gracefully with a priority-0 advert, a failover of ' +
+      'about 0.7 s that is not the crash it means to be.)' +
+      (data.failover.error ? ` Failover rounds stopped: ${data.failover.error}.` : ''),
+    '',
+    markdownTable(
+      ['service', 'formation (deploy → all READY)', 'note'],
+      data.formations.map((f) => [`${f.shape.vnf}/${f.shape.master}/${f.shape.worker}/${f.shape.storage}`, f.seconds !== undefined ? `${f.seconds.toFixed(1)} s` : 'did not form', f.error ?? '']),
+    ),
+    '',
+    failover.n > 0 ? markdownTable(['round', 'kill -9 → VIP on the other VNF (s)'], data.failover.seconds.map((s, i) => [String(i + 1), s.toFixed(2)])) : '',
+    ...(ha?.seconds !== undefined ? ['', 'The timeline of the HA formation: [e2e-timeline.svg](e2e-timeline.svg).', '', '![timeline of the HA formation, end to end](e2e-timeline.svg)'] : []),
+  ].join('\n');
+  return { section: { title, figures, markdown }, ...(ha?.seconds !== undefined ? { ha } : {}) };
+}
