@@ -138,22 +138,25 @@ const NODES: { id: number; role: RoleName }[] = [
   { id: 5, role: 'worker' },
 ];
 
+/** The service as OneFlow deploys it: the VNF READY, the masters and workers just started. */
+function formingService() {
+  return buildServiceState({
+    serviceId: 10,
+    roles: [
+      { name: 'vnf', vms: [{ id: 0, ip: '172.20.0.100', userTemplate: { READY: 'YES' } }] },
+      { name: 'master', vms: NODES.filter((n) => n.role === 'master').map((n) => ({ id: n.id, ip: ipOf(n.id) })) },
+      { name: 'worker', vms: NODES.filter((n) => n.role === 'worker').map((n) => ({ id: n.id, ip: ipOf(n.id) })) },
+    ],
+  });
+}
+
 describe('a cluster forms while OneGate fails', () => {
   // Three fault sequences per rate: each formation is short (about 60 requests), so one seed alone
   // would leave some kinds of fault with a single occurrence.
   const runs = [0.2, 0.35, 0.5].flatMap((rate) => [1, 2, 3].map((n) => [rate, 7000 + Math.round(rate * 100) * 10 + n] as const));
   test.each(runs)('%s of the requests fail (seed %s)', async (rate, seed) => {
     const started = Date.now();
-    const emulator = await startEmulator({
-      state: buildServiceState({
-        serviceId: 10,
-        roles: [
-          { name: 'vnf', vms: [{ id: 0, ip: '172.20.0.100', userTemplate: { READY: 'YES' } }] },
-          { name: 'master', vms: NODES.filter((n) => n.role === 'master').map((n) => ({ id: n.id, ip: ipOf(n.id) })) },
-          { name: 'worker', vms: NODES.filter((n) => n.role === 'worker').map((n) => ({ id: n.id, ip: ipOf(n.id) })) },
-        ],
-      }),
-    });
+    const emulator = await startEmulator({ state: formingService() });
     onTestFinished(() => emulator.close());
     emulator.setFaults(faultsAt(rate, seed));
     const cluster = new SecretStandIn(200);
@@ -273,16 +276,7 @@ describe('a cluster forms while OneGate fails', () => {
 
 describe('OneGate away for a minute mid-formation', () => {
   test('the agents wait through it, saying so; none crashes; the cluster forms in order', async () => {
-    const emulator = await startEmulator({
-      state: buildServiceState({
-        serviceId: 10,
-        roles: [
-          { name: 'vnf', vms: [{ id: 0, ip: '172.20.0.100', userTemplate: { READY: 'YES' } }] },
-          { name: 'master', vms: NODES.filter((n) => n.role === 'master').map((n) => ({ id: n.id, ip: ipOf(n.id) })) },
-          { name: 'worker', vms: NODES.filter((n) => n.role === 'worker').map((n) => ({ id: n.id, ip: ipOf(n.id) })) },
-        ],
-      }),
-    });
+    const emulator = await startEmulator({ state: formingService() });
     onTestFinished(() => emulator.close());
     const cluster = new StandInCluster(300);
     const consoles = new Map<number, string[]>();
