@@ -138,9 +138,12 @@ describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` 
     await scenario('OneGate faults', { shape: { vnf: 1, master: 3, worker: 2, storage: 1 }, faults: { seed: 7, error5xx: 0.1, drop: 0.05, malformed: 0.05 } }, async (service) => {
       await service.deploy();
       await expectHealthyCluster(service);
-      const faults = service.emulator.stats().faults;
-      console.log(`faults injected: ${JSON.stringify(faults)}`);
-      expect(Object.values(faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+      const { faults, total } = service.emulator.stats();
+      const injected = Object.values(faults).reduce((a, b) => a + b, 0);
+      console.log(`faults injected: ${injected} of ${total} requests: ${JSON.stringify(faults)}`);
+      // Faults really happened, at about the configured rate (20 %); how many depends on how often the VMs polled.
+      expect(injected).toBeGreaterThanOrEqual(3);
+      expect(injected / total).toBeGreaterThan(0.05);
     });
   }, 420_000);
 });
