@@ -201,7 +201,7 @@ export async function measureStartup(ctx: BenchContext): Promise<Section> {
   const floorRss = nodeFloor ? summarize(nodeFloor.result.peakRssMiB).median : Number.NaN;
   const floorWall = nodeFloor ? summarize(nodeFloor.result.wallSeconds).median : Number.NaN;
   const [bigName, bigBytes] = bundle.parts[0] ?? ['?', 0];
-  const biggest = `${bigName} alone is ${((bigBytes / bundle.bytes) * 100).toFixed(0)} % of it`;
+  const biggest = `${bigName}, ${((bigBytes / bundle.bytes) * 100).toFixed(0)} % of the bundle's bytes`;
   const misses: string[] = [];
   const over = (value: number, target: number, unit: string, digits: number) =>
     `${value.toFixed(digits)} ${unit} against ≤ ${target} ${unit}: ${(value - target).toFixed(digits)} ${unit} (${(((value - target) / target) * 100).toFixed(0)} %) over`;
@@ -223,7 +223,7 @@ export async function measureStartup(ctx: BenchContext): Promise<Section> {
       misses.push(
         `- **${c.label}, peak RSS: ${over(rss, PLAN_TARGET_MIB, 'MiB', 1)}.** \`--version\` alone peaks at ${versionRss.toFixed(1)} MiB ` +
           `(Node 24 itself ${floorRss.toFixed(1)} MiB), so ${(versionRss / PLAN_TARGET_MIB * 100).toFixed(0)} % of the budget is gone before any work. ` +
-          `Each command loads only its own modules, but a plan needs most libraries: undici (${biggest}; required on its own it adds about 30 MiB to Node, ` +
+          `Each command loads only its own modules, but a plan needs most libraries: ${biggest} (required on its own it adds about 30 MiB to Node, ` +
           'with the TLS and HTTP/2 modules of Node it loads), execa, pino and yaml. The rest is the service: ' +
           (c.snapshot
             ? "the state file's text, its parsed objects, the store's validated copy and the answer built from it (each a copy of 250 VMs)."
