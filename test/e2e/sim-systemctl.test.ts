@@ -8,7 +8,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import { eventually, isRoot, NEEDS_ROOT, useTestNet, type TestNet } from '../support/netns.ts';
+import { eventually, isRoot, NEEDS_ROOT, type TestNet } from '../support/netns.ts';
+import { useTestNet } from '../support/use-test-net.ts';
 import { alive, mainPid, readCalls, simPaths, stopAllUnits, writeSystemctlWrapper } from './sim/units.ts';
 
 async function vmRoot(): Promise<string> {

@@ -4,7 +4,6 @@
 // the test failed; removeLeftovers() clears what crashed runs left behind. Needs root.
 
 import { execa, type ResultPromise } from 'execa';
-import { onTestFinished } from 'vitest';
 
 /** Every namespace made here is named `okt-<pid of the test process>-<net>-<name>`. */
 export const NETNS_FAMILY = 'okt-';
@@ -349,11 +348,4 @@ export class TestNet {
   async existingNamespaces(): Promise<string[]> {
     return (await namespacesNow()).filter((ns) => ns.startsWith(this.prefix));
   }
-}
-
-/** A TestNet removed when the current test finishes, pass or fail. Call it inside a test. */
-export function useTestNet(): TestNet {
-  const net = new TestNet();
-  onTestFinished(() => net.cleanup());
-  return net;
 }

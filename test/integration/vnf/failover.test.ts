@@ -13,7 +13,8 @@ import { renderHaproxyCfg } from '../../../src/render/haproxy-cfg.ts';
 import { renderKeepalivedConf } from '../../../src/render/keepalived-conf.ts';
 import { renderSysctlConf, vnfSysctls } from '../../../src/render/sysctl-conf.ts';
 import { collectBackends, type ServiceVm } from '../../../src/vnf/backends.ts';
-import { eventually, isRoot, NEEDS_ROOT, type NetProcess, removeLeftovers, type TestNet, useTestNet } from '../../support/netns.ts';
+import { eventually, isRoot, NEEDS_ROOT, type NetProcess, removeLeftovers, type TestNet } from '../../support/netns.ts';
+import { useTestNet } from '../../support/use-test-net.ts';
 import { probeLines, startProber, startServer } from './tcp-tools.ts';
 
 const PUBLIC_VIP = '10.10.0.10';

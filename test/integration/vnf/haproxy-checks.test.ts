@@ -9,7 +9,8 @@ import path from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { renderHaproxyCfg } from '../../../src/render/haproxy-cfg.ts';
 import { collectBackends, type ServiceVm } from '../../../src/vnf/backends.ts';
-import { eventually, isRoot, NEEDS_ROOT, useTestNet } from '../../support/netns.ts';
+import { eventually, isRoot, NEEDS_ROOT } from '../../support/netns.ts';
+import { useTestNet } from '../../support/use-test-net.ts';
 import { connectOnce, startServer } from './tcp-tools.ts';
 
 const VIP = '10.0.0.10';

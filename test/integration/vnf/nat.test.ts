@@ -8,7 +8,8 @@ import path from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { type NftablesInput, renderNftables, renderNftablesRemoval } from '../../../src/render/nftables.ts';
 import { renderSysctlConf, vnfSysctls } from '../../../src/render/sysctl-conf.ts';
-import { isRoot, NEEDS_ROOT, useTestNet } from '../../support/netns.ts';
+import { isRoot, NEEDS_ROOT } from '../../support/netns.ts';
+import { useTestNet } from '../../support/use-test-net.ts';
 import { connectOnce, startServer } from './tcp-tools.ts';
 
 const PUBLIC_SERVER = '192.0.2.100';

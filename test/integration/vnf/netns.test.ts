@@ -3,7 +3,8 @@
 
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
-import { isRoot, NEEDS_ROOT, removeLeftovers, TestNet, useTestNet } from '../../support/netns.ts';
+import { isRoot, NEEDS_ROOT, removeLeftovers, TestNet } from '../../support/netns.ts';
+import { useTestNet } from '../../support/use-test-net.ts';
 import { connectOnce, startServer } from './tcp-tools.ts';
 
 async function hostLinks(): Promise<string> {
