@@ -2,7 +2,6 @@
 // real dist/oneke, keepalived and HAProxy and the RKE2 stand-in. Run in a child process of the
 // bench (bench/e2e.ts), which bounds its time and reads the JSON it writes:
 //   node bench/e2e/measure.ts <out.json>
-// (or through vitest, bench/e2e/vitest.config.ts, when the harness cannot load outside vitest).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,10 +27,9 @@ export interface E2eData {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * kill -9 of a simulated unit's whole process group: keepalived's VRRP child too. (`kill -9 -PID`
- * from procps, as test/e2e/scenarios.test.ts runs it, takes `-PID` for an option and kills nothing:
- * only the parent then dies, and keepalived's VRRP child, told of its parent's death, leaves
- * gracefully with a priority-0 advert, which is not a crash.)
+ * kill -9 of a simulated unit's whole process group: keepalived's VRRP child too. (Were only the
+ * parent to die, the VRRP child, told of its parent's death, would leave gracefully with a
+ * priority-0 advert, which is not a crash.)
  */
 function killUnit(root: string, unit: string): void {
   const pid = Number(fs.readFileSync(path.join(root, 'run/sim', `${unit}.pid`), 'utf8').trim());
