@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { cleanCommand } from '../../../src/cli/commands/clean.ts';
 import type { Output } from '../../../src/cli/program.ts';
 import { createRuntime } from '../../../src/cli/runtime.ts';
@@ -10,18 +10,11 @@ import { RuntimeProblem } from '../../../src/errors.ts';
 import { RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../../../src/kubernetes/paths.ts';
 import { K8S_CONTEXT } from '../../support/cluster.ts';
 import { tempRoot } from '../../support/temp-root.ts';
-import { makeTestPki, startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions, type TestPki } from './fake-kube-api.ts';
+import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from './fake-kube-api.ts';
+import { cleanerFixtures } from './fixtures.ts';
 
-let pki: TestPki;
-beforeAll(() => {
-  pki = makeTestPki();
-});
-afterAll(() => pki?.cleanup());
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const fixtures = cleanerFixtures();
+const { cleanups } = fixtures;
 
 const ip = (id: number): string => `172.20.0.${100 + id}`;
 const nodeName = (id: number): string => `oneke-ip-172-20-0-${100 + id}`;
@@ -49,7 +42,7 @@ async function oneGate(masters: BuildVmSpec[] = [joined(1)]): Promise<EmulatorHa
 }
 
 async function kubeApi(options: Partial<FakeKubeApiOptions> = {}): Promise<FakeKubeApi> {
-  const api = await startFakeKubeApi({ pki, nodes: [1, 2, 3, 4].map(nodeName).concat('bastion'), ...options });
+  const api = await startFakeKubeApi({ pki: fixtures.pki, nodes: [1, 2, 3, 4].map(nodeName).concat('bastion'), ...options });
   cleanups.push(() => api.close());
   return api;
 }
@@ -68,9 +61,9 @@ function capture(): Captured {
 /** A root with the context of VM `vmId` and, unless `certs` is false, RKE2's admin credentials. */
 async function vmRoot(emu: EmulatorHandle, vmId: number, options: { certs?: boolean | 'stranger'; logLevel?: string } = {}) {
   const certs = options.certs ?? true;
-  const client = certs === 'stranger' ? pki.stranger : pki.admin;
+  const client = certs === 'stranger' ? fixtures.pki.stranger : fixtures.pki.admin;
   const root = await tempRoot(
-    certs === false ? {} : { [RKE2_SERVER_CA]: pki.serverCa, [RKE2_ADMIN_CERT]: client.cert, [RKE2_ADMIN_KEY]: client.key },
+    certs === false ? {} : { [RKE2_SERVER_CA]: fixtures.pki.serverCa, [RKE2_ADMIN_CERT]: client.cert, [RKE2_ADMIN_KEY]: client.key },
   );
   const vars = { ...K8S_CONTEXT, ONEGATE_ENDPOINT: emu.url, VMID: String(vmId), TOKENTXT: emu.tokenOf(vmId) ?? '' };
   const context = join(root, 'context.sh');

@@ -1,31 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createKubeApi, KubeApiError, type KubeApi, type KubeApiOptions } from '../../../src/cleaner/kube-api.ts';
 import { UsageError } from '../../../src/errors.ts';
 import { NodeHost } from '../../../src/host/node-host.ts';
 import { RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../../../src/kubernetes/paths.ts';
 import { tempRoot } from '../../support/temp-root.ts';
-import { makeTestPki, startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions, type TestPki } from './fake-kube-api.ts';
+import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from './fake-kube-api.ts';
+import { cleanerFixtures } from './fixtures.ts';
 
-let pki: TestPki;
-beforeAll(() => {
-  pki = makeTestPki();
-});
-afterAll(() => pki?.cleanup());
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const fixtures = cleanerFixtures();
+const { cleanups } = fixtures;
 
 async function server(options: Partial<FakeKubeApiOptions> = {}): Promise<FakeKubeApi> {
-  const api = await startFakeKubeApi({ pki, nodes: ['oneke-ip-10-0-0-1', 'oneke-ip-10-0-0-2', 'oneke-ip-10-0-0-3'], ...options });
+  const api = await startFakeKubeApi({ pki: fixtures.pki, nodes: ['oneke-ip-10-0-0-1', 'oneke-ip-10-0-0-2', 'oneke-ip-10-0-0-3'], ...options });
   cleanups.push(() => api.close());
   return api;
 }
 
 /** A client whose certificates are read through a host rooted in a temp folder. */
-async function client(api: FakeKubeApi, options: Partial<KubeApiOptions> = {}, serverCa = pki.serverCa): Promise<KubeApi> {
-  const root = await tempRoot({ [RKE2_SERVER_CA]: serverCa, [RKE2_ADMIN_CERT]: pki.admin.cert, [RKE2_ADMIN_KEY]: pki.admin.key });
+async function client(api: FakeKubeApi, options: Partial<KubeApiOptions> = {}, serverCa = fixtures.pki.serverCa): Promise<KubeApi> {
+  const root = await tempRoot({ [RKE2_SERVER_CA]: serverCa, [RKE2_ADMIN_CERT]: fixtures.pki.admin.cert, [RKE2_ADMIN_KEY]: fixtures.pki.admin.key });
   const kube = await createKubeApi({ host: new NodeHost(root), baseUrl: api.url, retryDelayMs: 5, ...options });
   cleanups.push(() => kube.close());
   return kube;
@@ -88,7 +81,7 @@ describe('Kubernetes API client', () => {
 
   test('a server certificate that does not chain to the server CA: final, not retried', async () => {
     const api = await server();
-    const kube = await client(api, {}, pki.clientCa);
+    const kube = await client(api, {}, fixtures.pki.clientCa);
     const error = await kube.listNodes().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeApiError);
     expect((error as KubeApiError).message).not.toMatch(/gave up/);
@@ -97,7 +90,7 @@ describe('Kubernetes API client', () => {
 
   test('wrong URLs and node names are refused before any request', async () => {
     const api = await server();
-    const root = await tempRoot({ [RKE2_SERVER_CA]: pki.serverCa, [RKE2_ADMIN_CERT]: pki.admin.cert, [RKE2_ADMIN_KEY]: pki.admin.key });
+    const root = await tempRoot({ [RKE2_SERVER_CA]: fixtures.pki.serverCa, [RKE2_ADMIN_CERT]: fixtures.pki.admin.cert, [RKE2_ADMIN_KEY]: fixtures.pki.admin.key });
     for (const baseUrl of ['http://127.0.0.1:6443', 'not a url', 'https://u:p@127.0.0.1:6443']) {
       await expect(createKubeApi({ host: new NodeHost(root), baseUrl })).rejects.toBeInstanceOf(UsageError);
     }

@@ -378,17 +378,22 @@ describe('fetchVerified', () => {
   });
 });
 
+/** What `oneke install` hands runInstall: the host under `root`, the test's silent logger. */
+function installRuntime(root: string): Runtime {
+  return {
+    options: { root, logLevel: 'silent' },
+    host: new NodeHost(root),
+    secrets: new SecretSet(),
+    stepLogger: () => logger,
+    consoleLogger: () => logger,
+  };
+}
+
 describe('the install step', () => {
   test('runInstall reads its settings from the environment (no context at image build)', async () => {
     mirror.reset();
     const root = await tempRoot();
-    const runtime = {
-      options: { root, logLevel: 'silent' },
-      host: new NodeHost(root),
-      secrets: new SecretSet(),
-      stepLogger: () => logger,
-      consoleLogger: () => logger,
-    } satisfies Runtime;
+    const runtime = installRuntime(root);
     const env = {
       ONEKE_ARTIFACT_MIRROR: mirror.url,
       ONEKE_ARTIFACT_SHA256SUMS: sumsFile,
@@ -411,13 +416,7 @@ describe('the install step', () => {
     vi.stubEnv('ONEKE_INSTALL_SKIP_PACKAGES', 'YES');
     vi.stubEnv('ONE_SERVICE_HELM_VERSION', HELM);
     try {
-      const runtime = {
-        options: { root, logLevel: 'silent' },
-        host: new NodeHost(root),
-        secrets: new SecretSet(),
-        stepLogger: () => logger,
-        consoleLogger: () => logger,
-      } satisfies Runtime;
+      const runtime = installRuntime(root);
       await expect(runStep(runtime.host, logger, 'install', () => runInstall(runtime, logger))).rejects.toThrow(ChecksumMismatchError);
       expect((await fs.readFile(at(root, '/etc/one-appliance/status'), 'utf8')).trim()).toBe('install_failure');
       const record = JSON.parse(await fs.readFile(at(root, '/etc/one-appliance/oneke-status.json'), 'utf8'));
