@@ -201,9 +201,13 @@ describe('joining', () => {
     expect(published(plan).map((p) => Object.keys(p.keys))).toEqual([['ONEGATE_K8S_NODE_NAME']]);
   });
 
-  test('waiting plans nothing and carries the configured deadline', () => {
+  test('waiting keeps only the route and nameserver, and carries the configured deadline', () => {
     const plan = planFor('worker', 3, { ONEAPP_K8S_WAIT_TIMEOUT: '300' });
-    expect(plan).toMatchObject({ decision: { kind: 'wait', deadlineSeconds: 300 }, actions: [] });
+    expect(plan).toMatchObject({ decision: { kind: 'wait', deadlineSeconds: 300 } });
+    expect(plan.actions).toEqual([
+      { kind: 'command', argv: ['ip', 'route', 'replace', 'default', 'via', '172.20.0.86', 'dev', 'eth0'], why: expect.any(String) },
+      { kind: 'file', path: '/etc/resolv.conf', mode: 0o644, content: 'nameserver 172.20.0.86\n' },
+    ]);
   });
 });
 
