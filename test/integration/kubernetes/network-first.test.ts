@@ -6,6 +6,7 @@ import { configureCommand } from '../../../src/cli/commands/lifecycle.ts';
 import { buildServiceState, macFromIp, startEmulator, type EmulatorHandle } from '../../../src/emulator/index.ts';
 import type { ExecOptions, ExecResult } from '../../../src/host/host.ts';
 import { createLogger, SecretSet } from '../../../src/log/logger.ts';
+import { contextSh } from '../../support/binary.ts';
 import { eventually } from '../../support/netns.ts';
 import { SimHost, StandInCluster } from '../../support/sim-host.ts';
 import { tempRoot } from '../../support/temp-root.ts';
@@ -23,13 +24,6 @@ class OrderedHost extends SimHost {
     if (file === 'ip' && args.includes('replace')) this.routeSeen.push({ command: args.join(' '), oneGateRequests: this.emulator?.stats().total ?? -1 });
     return super.exec(file, args, options);
   }
-}
-
-function contextSh(vars: Record<string, string>): string {
-  return Object.entries(vars)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, value]) => `${name}='${value.replaceAll("'", "'\\''")}'\n`)
-    .join('');
 }
 
 describe('a worker of the official template, before and while it waits', () => {
