@@ -12,8 +12,8 @@ import { SimHost, StandInCluster } from '../../support/sim-host.ts';
 import { tempRoot } from '../../support/temp-root.ts';
 
 // The order of a node's first steps, in process: its route and nameserver come before its first
-// OneGate request, and are put back while it waits. (test/integration/boot/ has the same in
-// network namespaces, where OneGate answers only through the gateway.)
+// OneGate request, and are put back while it waits. (test/integration/boot/node-behind-vnf.test.ts
+// has a worker in network namespaces, where OneGate answers only through the gateway.)
 
 /** A SimHost that notes, for each `ip` command, how many requests OneGate had seen by then. */
 class OrderedHost extends SimHost {
