@@ -63,9 +63,11 @@ function ciliumValues(config: Config): KubernetesObject {
     k8sServiceHost: apiServer.host,
     k8sServicePort: apiServer.port,
     bgpControlPlane: { enabled: config.k8s.cilium.bgpEnabled },
-    // Multus keeps its config beside Cilium's in /etc/cni/net.d; an exclusive Cilium would rename
-    // it away. rke2-cilium already defaults to false: pinned so a chart change cannot break Multus.
-    ...(config.k8s.multus.enabled ? { cni: { exclusive: false } } : {}),
+    // Pinned as the reference pins them. The rke2-cilium chart would otherwise chain portmap, and
+    // a oneke master joining a cluster the reference built would flip that cluster-wide setting.
+    // Not exclusive: Multus keeps its config beside Cilium's in /etc/cni/net.d, and an exclusive
+    // Cilium would rename it away.
+    cni: { chainingMode: 'none', exclusive: false },
   };
 }
 
@@ -78,7 +80,8 @@ function ciliumObjects(config: Config): KubernetesObject[] {
       apiVersion: ciliumPoolApiVersion(config.versions.rke2),
       kind: 'CiliumLoadBalancerIPPool',
       metadata: { name: CILIUM_POOL_NAME },
-      spec: { blocks: ranges.map((cidr) => ({ cidr: checkedCidr(cidr) })) },
+      // As the reference: the network and broadcast addresses of a block are never handed out.
+      spec: { blocks: ranges.map((cidr) => ({ cidr: checkedCidr(cidr) })), allowFirstLastIPs: 'No' },
     });
   }
   return objects;

@@ -59,7 +59,11 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .command('status')
     .description('print the appliance status: steps, times, role, last error')
     .option('--json', 'print the status record as JSON')
-    .action(async (opts: { json?: boolean }, command: Command) => setExit(await (await import('./commands/status.ts')).statusCommand(await runtime(command), output, opts)));
+    .option('--service', 'print every VM of the service from one OneGate request: role, IP, node, READY, status, error, what it waits for')
+    .action(async (opts: { json?: boolean; service?: boolean }, command: Command) => {
+      const status = await import('./commands/status.ts');
+      setExit(await (opts.service ? status.serviceStatusCommand : status.statusCommand)(await runtime(command), output, opts));
+    });
 
   program
     .command('validate')

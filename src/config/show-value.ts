@@ -27,7 +27,8 @@ export function countCharacters(value: string): number {
   return count;
 }
 
-function escapeInvisible(quoted: string): string {
+/** Writes DEL, C1, bidi and other invisible characters as `\uXXXX` (JSON escapes), so text cannot steer a terminal. */
+export function escapeInvisible(quoted: string): string {
   return quoted.replace(INVISIBLE, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

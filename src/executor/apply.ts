@@ -1,5 +1,7 @@
 import type { Host } from '../host/host.ts';
-import { kubeconfigFor } from '../kubernetes/kubeconfig.ts';
+import { isIpv4 } from '../config/parsers.ts';
+import { resolveIpv4 } from '../host/resolve.ts';
+import { kubeconfigFor, reachableServer } from '../kubernetes/kubeconfig.ts';
 import type { SecretSet } from '../log/logger.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
@@ -19,6 +21,8 @@ export interface ApplyDeps {
   clock?: Clock;
   /** Values read at apply time (tokens, kubeconfigs) are added here so that logs never show them. */
   secrets?: SecretSet;
+  /** How endpoint names are resolved (the VM's resolver unless a test says otherwise). */
+  resolveIpv4?: (name: string) => Promise<string | undefined>;
 }
 
 export interface ApplyReport {
@@ -29,11 +33,18 @@ export interface ApplyReport {
 }
 
 /** Reads a value that exists only now (a token file, a kubeconfig). */
-async function resolveValue(host: Host, value: Value, secrets: SecretSet | undefined): Promise<string> {
+async function resolveValue(deps: ApplyDeps, value: Value): Promise<string> {
   if (typeof value === 'string') return value;
-  const text = await readRequired(host, value);
-  const resolved = value.kubeconfigFor ? Buffer.from(kubeconfigFor(text, value.kubeconfigFor)).toString('base64') : text.trim();
-  secrets?.add(resolved, text.trim());
+  const text = await readRequired(deps.host, value);
+  let resolved = text.trim();
+  if (value.kubeconfigFor) {
+    const name = new URL(value.kubeconfigFor).hostname;
+    const address = isIpv4(name) ? undefined : await (deps.resolveIpv4 ?? resolveIpv4)(name);
+    if (!isIpv4(name) && address === undefined) deps.logger.warn(`${name} does not resolve here; the kubeconfig keeps the name`);
+    const { server, tlsServerName } = reachableServer(value.kubeconfigFor, address);
+    resolved = Buffer.from(kubeconfigFor(text, server, tlsServerName)).toString('base64');
+  }
+  deps.secrets?.add(resolved, text.trim());
   return resolved;
 }
 
@@ -59,7 +70,7 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
     case 'file': {
       let content = action.content;
       for (const [name, value] of Object.entries(action.values ?? {})) {
-        content = content.split(`\${${name}}`).join(await resolveValue(host, value, deps.secrets));
+        content = content.split(`\${${name}}`).join(await resolveValue(deps, value));
       }
       if (await writeIfChanged(host, action.path, content, action.mode)) report.changed.push(action.path);
       return;
@@ -112,7 +123,7 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
       if (!deps.onegate) throw new Error('a publish action needs a OneGate client');
       {
         const keys: Record<string, string> = {};
-        for (const [key, value] of Object.entries(action.keys)) keys[key] = await resolveValue(host, value, deps.secrets);
+        for (const [key, value] of Object.entries(action.keys)) keys[key] = await resolveValue(deps, value);
         await deps.onegate.vmUpdate(keys);
       }
       return;

@@ -1,18 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
+import type { Host } from '../host/host.ts';
 import type { GatherEnv } from '../roles/role.ts';
 import { gatherDiskFacts } from '../storage/index.ts';
 import { mastersOf, type K8sRole } from './join-order.ts';
 import { API_PORT, RKE2_CONFIG } from './paths.ts';
 import { preparedManifestNames } from '../install/manifests.ts';
+import type { NetworkFacts } from './network.ts';
 import type { KubernetesLocal } from './plan-node.ts';
 import type { ExistingRke2Config } from './rke2-config.ts';
 
 // Looks at a Kubernetes node before its role decides: interfaces, routes, files of earlier runs, and
 // which masters answer. Reads only.
 
-async function defaultRoute(env: GatherEnv): Promise<KubernetesLocal['defaultRoute']> {
-  const result = await env.host.exec('ip', ['-j', 'route', 'show', 'default']).catch(() => undefined);
+async function defaultRoute(host: Host): Promise<NetworkFacts['defaultRoute']> {
+  const result = await host.exec('ip', ['-j', 'route', 'show', 'default']).catch(() => undefined);
   if (!result || result.exitCode !== 0) return undefined;
   try {
     const routes = JSON.parse(result.stdout) as { gateway?: string; dev?: string }[];
@@ -49,10 +51,15 @@ async function preparedManifests(env: GatherEnv): Promise<string[]> {
   return present.filter((n) => n !== undefined);
 }
 
+/** The interfaces and the default route, for the node's network actions. */
+export async function gatherNetwork(host: Host): Promise<NetworkFacts> {
+  const [interfaces, route] = await Promise.all([host.interfaces(), defaultRoute(host)]);
+  return { interfaces, defaultRoute: route };
+}
+
 export async function gatherKubernetes(env: GatherEnv, role: K8sRole): Promise<KubernetesLocal> {
-  const [interfaces, route, existing, reachable, prepared, disk] = await Promise.all([
-    env.host.interfaces(),
-    defaultRoute(env),
+  const [{ interfaces, defaultRoute: route }, existing, reachable, prepared, disk] = await Promise.all([
+    gatherNetwork(env.host),
     existingConfig(env),
     reachableMasters(env),
     preparedManifests(env),

@@ -9,7 +9,8 @@ import type { RoleFacts } from '../roles/role.ts';
 import { WAIT } from '../roles/role.ts';
 import { planStorageDiskWithWarnings, type DiskFacts } from '../storage/index.ts';
 import { decideJoin, mastersOf, type JoinDecision, type K8sRole } from './join-order.ts';
-import { nodeIpv4, nodeNameOf, interfaceOf, type LocalInterface } from './node-identity.ts';
+import { nodeNetworkActions } from './network.ts';
+import { nodeIpv4, nodeNameOf, type LocalInterface } from './node-identity.ts';
 import {
   API_PORT,
   NODEPORT_OFFSET,
@@ -58,7 +59,7 @@ export interface KubernetesLocal {
 export type KubernetesFacts = RoleFacts<KubernetesLocal>;
 
 /** The node's address and name; a clear error when none of OneGate's NICs is on this VM. */
-function identity(facts: KubernetesFacts): { ip: string; nodeName: string; dev: string } {
+function identity(facts: KubernetesFacts): { ip: string; nodeName: string } {
   const ip = nodeIpv4(facts.cluster.self, facts.local.interfaces);
   if (!ip) {
     throw new RuntimeProblem(
@@ -67,22 +68,12 @@ function identity(facts: KubernetesFacts): { ip: string; nodeName: string; dev: 
       'check the VM template NICs and the contextualization of the network',
     );
   }
-  return { ip, nodeName: nodeNameOf(ip), dev: interfaceOf(ip, facts.local.interfaces) ?? 'eth0' };
+  return { ip, nodeName: nodeNameOf(ip) };
 }
 
-/** Hostname, default route and DNS through the private VIP (contract section 6). */
-function nodeSetup(facts: KubernetesFacts, nodeName: string, dev: string): Action[] {
-  const { config, local } = facts;
-  const actions: Action[] = [{ kind: 'hostname', name: nodeName }];
-  const gateway = config.network.privateVip ?? config.network.fallbackGateway;
-  if (gateway && (local.defaultRoute?.gateway !== gateway || local.defaultRoute.dev !== dev)) {
-    actions.push({ kind: 'command', argv: ['ip', 'route', 'replace', 'default', 'via', gateway, 'dev', dev], why: 'the private VIP is the gateway' });
-  }
-  const dns = config.network.privateVip ?? config.network.fallbackDns;
-  if (config.network.dnsEnabled && dns) {
-    actions.push({ kind: 'file', path: '/etc/resolv.conf', mode: 0o644, content: `nameserver ${dns}\n` });
-  }
-  return actions;
+/** Hostname, then default route and DNS through the VNF (contract section 6). */
+function nodeSetup(facts: KubernetesFacts, nodeName: string): Action[] {
+  return [{ kind: 'hostname', name: nodeName }, ...nodeNetworkActions(facts.config, facts.local)];
 }
 
 /**
@@ -173,9 +164,10 @@ export function planKubernetes(role: K8sRole, facts: KubernetesFacts): Plan {
   const disk = role === 'storage' ? planStorageDiskWithWarnings(config.storage, local.disk) : { actions: [], warnings: [] };
   const masters = mastersOf(cluster.service);
   const decision: JoinDecision = decideJoin({ role, self: cluster.self, masters, reachable: new Set(local.reachableMasters) });
-  if (decision.kind === 'wait') return plan(role, { kind: WAIT, reason: decision.reason, deadlineSeconds: config.k8s.waitSeconds }, []);
+  // A waiting node keeps its route and nameserver: the next look at OneGate goes through them.
+  if (decision.kind === 'wait') return plan(role, { kind: WAIT, reason: decision.reason, deadlineSeconds: config.k8s.waitSeconds }, nodeNetworkActions(config, local));
 
-  const { ip, nodeName, dev } = identity(facts);
+  const { ip, nodeName } = identity(facts);
   const unit = role === 'master' ? RKE2_SERVER_UNIT : RKE2_AGENT_UNIT;
   const masks: Action[] = role === 'master' ? [] : [{ kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'mask' }];
   const storage = disk.actions;
@@ -195,11 +187,11 @@ export function planKubernetes(role: K8sRole, facts: KubernetesFacts): Plan {
         'give the VM its old IP back, or remove it from the service and add a new one',
       );
     }
-    return plan(role, { kind: 'restart', reason: decision.reason }, [...nodeSetup(facts, nodeName, dev), ...storage, ...masks, { kind: 'service', unit, operation: 'start' }], warnings);
+    return plan(role, { kind: 'restart', reason: decision.reason }, [...nodeSetup(facts, nodeName), ...storage, ...masks, { kind: 'service', unit, operation: 'start' }], warnings);
   }
 
   const common: Action[] = [
-    ...nodeSetup(facts, nodeName, dev),
+    ...nodeSetup(facts, nodeName),
     { kind: 'publish', keys: { [ONEGATE_K8S_NODE_NAME]: nodeName } },
     ...storage,
     ...masks,

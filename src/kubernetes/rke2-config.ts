@@ -24,7 +24,10 @@ export function requireEndpoint(endpoint: HostPort | undefined, name: string): H
 /** The keys every server (initialising or joining) has. */
 function serverKeys(config: Config, nodeName: string): Record<string, unknown> {
   const controlPlane = requireEndpoint(config.endpoints.controlPlane, 'the control-plane endpoint');
-  const tlsSan = [...new Set([...config.k8s.extraSans, controlPlane.host])];
+  // The public VIP too: it is what the control-plane name resolves to for users outside, who may
+  // use the address (the published kubeconfig also names the host for TLS).
+  const publicVip = config.network.publicVip;
+  const tlsSan = [...new Set([...config.k8s.extraSans, controlPlane.host, ...(publicVip ? [publicVip] : [])])];
   return {
     'node-name': nodeName,
     'tls-san': tlsSan,

@@ -1,3 +1,4 @@
+import { isIpv4 } from '../config/parsers.ts';
 import type { Action, Plan, Probe, Value } from './plan.ts';
 
 // Printing a plan for `oneke plan`: text for people, JSON for machines. Secrets are masked unless
@@ -14,7 +15,10 @@ type JsonAction = Record<string, unknown>;
 /** How a value read at apply time is shown: where it will come from. */
 export function showValue(value: Value): string {
   if (typeof value === 'string') return value;
-  return value.kubeconfigFor ? `<base64 of ${value.path}, server ${value.kubeconfigFor}>` : `<content of ${value.path}>`;
+  if (!value.kubeconfigFor) return `<content of ${value.path}>`;
+  const host = new URL(value.kubeconfigFor).hostname;
+  const server = isIpv4(host) ? value.kubeconfigFor : `${value.kubeconfigFor} as the address ${host} resolves to`;
+  return `<base64 of ${value.path}, server ${server}>`;
 }
 
 function maskKeys(keys: Record<string, Value>, secret: readonly string[] | undefined, show: boolean): Record<string, string> {

@@ -35,7 +35,10 @@ export type Probe =
 export interface FileValue {
   from: 'file';
   path: string;
-  /** Turn a kubeconfig into one aimed at this `https://host:port` and base64-encode it. */
+  /**
+   * Turn a kubeconfig into one aimed at this `https://host:port` and base64-encode it. A host name
+   * is resolved at apply time and published as its address (the name kept as tls-server-name).
+   */
   kubeconfigFor?: string;
 }
 export type Value = string | FileValue;

@@ -6,7 +6,9 @@ import type { Host } from '../host/host.ts';
 import type { Logger, SecretSet } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
 import type { VmRecord } from '../onegate/parse.ts';
-import { isRoleName, type Plan, type RoleName } from '../plan/plan.ts';
+import { isRoleName, type Action, type Plan, type RoleName } from '../plan/plan.ts';
+import { gatherNetwork } from '../kubernetes/gather.ts';
+import { contextMarksNode, keptNetworkActions, planNetworkFirst } from '../kubernetes/network.ts';
 import { master } from './master.ts';
 import { WAIT, type ClusterView, type RoleModule } from './role.ts';
 import { storage } from './storage.ts';
@@ -64,6 +66,31 @@ export interface RoleRun {
   self: VmRecord;
   clock?: Clock;
   secrets?: SecretSet;
+  /**
+   * Actions to keep true while the VM waits (a node's default route and nameserver, applied before
+   * the first OneGate request): asserted again before every look at OneGate, so a route that
+   * something else changed is put back before the next request needs it.
+   */
+  keep?: readonly Action[];
+}
+
+/**
+ * Before the first OneGate request: a VM whose context marks it a node behind the VNF sets its
+ * default route and nameserver (the plan of `planNetworkFirst`). Returns what to keep while it waits
+ * (empty for a VM the context does not mark: its role decides after OneGate answers).
+ */
+export async function networkFirst(host: Host, config: Config, logger: Logger): Promise<Action[]> {
+  const facts = await gatherNetwork(host);
+  if (!contextMarksNode(config, facts.interfaces)) return [];
+  const plan = planNetworkFirst(config, facts);
+  logger.info(plan.decision.reason);
+  await applyPlan(plan, { host, logger });
+  return keptNetworkActions(config, facts.interfaces);
+}
+
+/** What a node keeps while it waits, once its role is known (for a VM the context did not mark). */
+export async function nodeNetworkToKeep(host: Host, config: Config): Promise<Action[]> {
+  return keptNetworkActions(config, (await gatherNetwork(host)).interfaces);
 }
 
 /** The plan a role makes from what it sees now. */
@@ -84,9 +111,14 @@ export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> 
   let lastReason = '';
   let lastProgress = 0;
   let serviceSize = 1;
+  const keep = run.keep ?? [];
+  const apply = (actions: readonly Action[]) =>
+    applyPlan({ role, decision: { kind: WAIT, reason: 'keep' }, actions: [...actions] }, { host: run.host, logger: run.logger, clock, ...(run.secrets ? { secrets: run.secrets } : {}) });
   for (let poll = 0; ; poll++) {
     let plan: Plan;
     try {
+      // The first look follows networkFirst or the role's own plan; later ones re-assert first.
+      if (poll > 0 && keep.length > 0) await apply(keep);
       const cluster = await observeCluster(run.client, run.self.id);
       serviceSize = cluster.service?.roles.reduce((n, r) => n + r.nodes.length, 0) ?? 1;
       plan = await planRole(role, { host: run.host, logger: run.logger, config: run.config, cluster });
@@ -96,6 +128,8 @@ export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> 
         await applyPlan(plan, { host: run.host, logger: run.logger, onegate: run.client, clock, ...(run.secrets ? { secrets: run.secrets } : {}) });
         return plan;
       }
+      // A wait plan's actions are what the VM keeps while it waits (a node's route and nameserver).
+      if (plan.actions.length > 0) await apply(plan.actions);
     } catch (error) {
       // OneGate away for longer than one request's retries: keep going as a wait, within the same
       // deadline. The plan is safe to apply again: every action checks what is there first.

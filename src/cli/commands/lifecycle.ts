@@ -1,7 +1,7 @@
 import { RuntimeProblem } from '../../errors.ts';
 import { ONEKE_ERROR, ONEKE_STATUS, READY, oneGateSafeValue } from '../../onegate/keys.ts';
 import type { OneGateClient } from '../../onegate/client.ts';
-import { convergeRole, roleOf } from '../../roles/index.ts';
+import { convergeRole, networkFirst, nodeNetworkToKeep, roleOf } from '../../roles/index.ts';
 import { readStatusWord } from '../../status/status.ts';
 import { runInstall } from '../../steps/install.ts';
 import { oneGateFor, oneGateFromContext, readContext, READY_RETRY, REPORT_RETRY, validateContext } from '../../steps/inputs.ts';
@@ -34,11 +34,14 @@ export async function configureCommand(runtime: Runtime): Promise<void> {
     for (const name of config.unrecognized) logger.warn(`${name} is not a variable oneke knows (a typo?); it is ignored`);
     const client = oneGateFor(config, logger);
     outcome.reporter = failureReporter(oneGateFor(config, logger, REPORT_RETRY));
+    // A node behind the VNF reaches OneGate only through it: route and nameserver come first.
+    const first = await networkFirst(runtime.host, config, logger);
     const self = await client.vmShow();
     const role = roleOf(self);
     outcome.role = role;
     logger.info({ role, vmId: self.id }, `this VM is a ${role}`);
-    await convergeRole(role, { host: runtime.host, logger, config, client, self, secrets: runtime.secrets });
+    const keep = role === 'vnf' ? [] : first.length > 0 ? first : await nodeNetworkToKeep(runtime.host, config);
+    await convergeRole(role, { host: runtime.host, logger, config, client, self, secrets: runtime.secrets, keep });
   });
 }
 

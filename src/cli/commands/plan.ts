@@ -1,4 +1,4 @@
-import type { LocalInterface } from '../../host/host.ts';
+import type { ExecOptions, ExecResult, LocalInterface } from '../../host/host.ts';
 import { NodeHost } from '../../host/node-host.ts';
 import { mastersOf } from '../../kubernetes/join-order.ts';
 import type { ServiceRecord, VmRecord } from '../../onegate/parse.ts';
@@ -12,8 +12,8 @@ import type { Runtime } from '../runtime.ts';
 
 /**
  * With a OneGate snapshot the plan is made away from the VM (on a laptop, in CI): this host answers
- * as that VM would, with the NICs OneGate lists and the published masters reachable, and reads
- * files from the real root. Plan applies nothing through it.
+ * as that VM would, with the NICs OneGate lists, no default route yet and the published masters
+ * reachable, and reads files from the real root. Plan applies nothing through it.
  */
 class AsTheVm extends NodeHost {
   readonly #nics: LocalInterface[];
@@ -31,6 +31,11 @@ class AsTheVm extends NodeHost {
 
   override async probe(probe: Probe): Promise<boolean> {
     return probe.kind === 'tcp' ? this.#masters.has(probe.host) : super.probe(probe);
+  }
+
+  /** The routes are this machine's, not the VM's: the VM is shown as on its first boot, with none. */
+  override async exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    return file === 'ip' ? { exitCode: 0, stdout: '[]', stderr: '' } : super.exec(file, args, options);
   }
 }
 

@@ -75,7 +75,10 @@ describe('oneke plan --json from a OneGate snapshot', () => {
   });
 
   test('a worker waits without a usable master, and joins once one is published', async () => {
-    expect((await plan(2)).decision.kind).toBe('wait');
+    const waiting = await plan(2);
+    expect(waiting.decision.kind).toBe('wait');
+    // While it waits it keeps its route and nameserver (the route as on the VM's first boot).
+    expect(waiting.actions.map((a) => a.argv ?? a.path)).toEqual([['ip', 'route', 'replace', 'default', 'via', '172.20.0.86', 'dev', 'eth0'], '/etc/resolv.conf']);
     const p = await plan(2, { masterPublished: true });
     expect(p.decision.kind).toBe('join-agent');
     expect(servicesOf(p)).toEqual(['mask rke2-server.service', 'start rke2-agent.service']);

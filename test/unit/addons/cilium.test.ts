@@ -20,6 +20,7 @@ describe('the rke2-cilium HelmChartConfig', () => {
       k8sServiceHost: '10.0.0.10',
       k8sServicePort: 6443,
       bgpControlPlane: { enabled: false },
+      cni: { chainingMode: 'none', exclusive: false },
     });
   });
 
@@ -42,9 +43,11 @@ describe('the rke2-cilium HelmChartConfig', () => {
     expect(valuesOf(ciliumDocuments({ ONEAPP_K8S_CILIUM_BGP_ENABLED: 'YES' })[0]!).bgpControlPlane).toEqual({ enabled: true });
   });
 
-  it('leaves Cilium non-exclusive only when Multus shares /etc/cni/net.d', () => {
-    expect(valuesOf(ciliumDocuments({ ONEAPP_K8S_MULTUS_ENABLED: 'YES' })[0]!).cni).toEqual({ exclusive: false });
-    expect(valuesOf(ciliumDocuments({})[0]!)).not.toHaveProperty('cni');
+  it.each([
+    ['alone', {}],
+    ['with Multus', { ONEAPP_K8S_MULTUS_ENABLED: 'YES' }],
+  ])('pins the CNI as the reference does (no chaining, not exclusive) %s', (_, vars) => {
+    expect(valuesOf(ciliumDocuments(vars)[0]!).cni).toEqual({ chainingMode: 'none', exclusive: false });
   });
 });
 
@@ -69,7 +72,7 @@ describe('the CiliumLoadBalancerIPPool', () => {
       apiVersion: 'cilium.io/v2',
       kind: 'CiliumLoadBalancerIPPool',
       metadata: { name: 'default' },
-      spec: { blocks: [{ cidr: '10.11.12.0/24' }, { cidr: '10.11.13.0/25' }, { cidr: '2001:db8::/64' }] },
+      spec: { blocks: [{ cidr: '10.11.12.0/24' }, { cidr: '10.11.13.0/25' }, { cidr: '2001:db8::/64' }], allowFirstLastIPs: 'No' },
     });
   });
 

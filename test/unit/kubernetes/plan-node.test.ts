@@ -141,7 +141,12 @@ describe('options of section 3.2 in config.yaml', () => {
     ['cloud controller disabled', { ONEAPP_RKE2_CLOUD_CONTROLLER_ENABLED: 'NO' }, { 'disable-cloud-controller': true }],
     ['CIDRs', { ONEAPP_K8S_CLUSTER_CIDR: '10.142.0.0/16', ONEAPP_K8S_SERVICE_CIDR: '10.143.0.0/16' }, { 'cluster-cidr': '10.142.0.0/16', 'service-cidr': '10.143.0.0/16' }],
     ['extra SANs, unique', { ONEAPP_K8S_EXTRA_SANS: 'k8s.example.com,192.168.150.86' }, { 'tls-san': ['k8s.example.com', '192.168.150.86'] }],
-    ['explicit endpoints', { ONEAPP_K8S_CONTROL_PLANE_EP: 'api.example.com:7443' }, { 'tls-san': ['localhost', '127.0.0.1', 'api.example.com'] }],
+    ['explicit endpoints, and the public VIP the name stands for', { ONEAPP_K8S_CONTROL_PLANE_EP: 'api.example.com:7443' }, { 'tls-san': ['localhost', '127.0.0.1', 'api.example.com', '192.168.150.86'] }],
+    [
+      'the official template without VIPs: its extra SANs and the endpoint name',
+      { ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '', FALLBACK_GW: '172.20.0.200', ONEAPP_RKE2_SUPERVISOR_EP: 'ep0.eth0.vr:9345', ONEAPP_K8S_CONTROL_PLANE_EP: 'ep0.eth0.vr:6443', ONEAPP_K8S_EXTRA_SANS: 'localhost,127.0.0.1,ep0.eth0.vr,192.168.150.10' },
+      { 'tls-san': ['localhost', '127.0.0.1', 'ep0.eth0.vr', '192.168.150.10'] },
+    ],
   ])('%s', (_name, vars, expected) => {
     expect(yamlOf(planFor('master', 1, vars))).toMatchObject(expected);
   });
@@ -201,9 +206,13 @@ describe('joining', () => {
     expect(published(plan).map((p) => Object.keys(p.keys))).toEqual([['ONEGATE_K8S_NODE_NAME']]);
   });
 
-  test('waiting plans nothing and carries the configured deadline', () => {
+  test('waiting keeps only the route and nameserver, and carries the configured deadline', () => {
     const plan = planFor('worker', 3, { ONEAPP_K8S_WAIT_TIMEOUT: '300' });
-    expect(plan).toMatchObject({ decision: { kind: 'wait', deadlineSeconds: 300 }, actions: [] });
+    expect(plan).toMatchObject({ decision: { kind: 'wait', deadlineSeconds: 300 } });
+    expect(plan.actions).toEqual([
+      { kind: 'command', argv: ['ip', 'route', 'replace', 'default', 'via', '172.20.0.86', 'dev', 'eth0'], why: expect.any(String) },
+      { kind: 'file', path: '/etc/resolv.conf', mode: 0o644, content: 'nameserver 172.20.0.86\n' },
+    ]);
   });
 });
 
@@ -231,5 +240,29 @@ describe('bad situations', () => {
 
   test('no NIC of OneGate on a local interface: an error that lists them', () => {
     expect(() => planFor('master', 1, {}, { local: { interfaces: [] } })).toThrow(RuntimeProblem);
+  });
+});
+
+describe('endpoints that are names of the VNF DNS (the official template)', () => {
+  const official = {
+    ONEAPP_VROUTER_ETH0_VIP0: '',
+    ONEAPP_VROUTER_ETH1_VIP0: '',
+    FALLBACK_GW: '172.20.0.200',
+    FALLBACK_DNS: '172.20.0.200',
+    ONEAPP_RKE2_SUPERVISOR_EP: 'ep0.eth0.vr:9345',
+    ONEAPP_K8S_CONTROL_PLANE_EP: 'ep0.eth0.vr:6443',
+    ONEAPP_K8S_HTTP_PROXY: 'http://proxy.example.com:3128',
+  };
+
+  test('every use of the endpoints takes the name: server, readyz, nodes, kubeconfig, NO_PROXY; the nameserver is the VNF', () => {
+    const plan = planFor('master', 1, official);
+    expect(yamlOf(plan, 1)).toMatchObject({ server: 'https://ep0.eth0.vr:9345' });
+    const waits = plan.actions.flatMap((a) => (a.kind === 'wait' && 'url' in a.probe ? [a.probe.url] : []));
+    expect(waits).toEqual(['https://172.20.0.1:6443/readyz', 'https://ep0.eth0.vr:6443/readyz', 'https://ep0.eth0.vr:6443/api/v1/nodes']);
+    expect(published(plan).at(-1)?.keys.ONEKE_KUBECONFIG).toEqual({ from: 'file', path: '/etc/rancher/rke2/rke2.yaml', kubeconfigFor: 'https://ep0.eth0.vr:6443' });
+    expect(fileAt(plan, '/etc/default/rke2-server')?.content).toMatch(/^NO_PROXY=127\.0\.0\.0\/8,localhost,ep0\.eth0\.vr,/m);
+    expect(fileAt(plan, '/etc/resolv.conf')?.content).toBe('nameserver 172.20.0.200\n');
+    const worker = planFor('worker', 3, official, { masterTemplate: READY_MASTER });
+    expect(yamlOf(worker)).toMatchObject({ server: 'https://ep0.eth0.vr:9345' });
   });
 });
