@@ -1,9 +1,9 @@
 // The one typed, validated, frozen configuration that every other part of the agent reads. Built
 // once from the context by parseConfig; nothing reads context variables after that.
 
-import type { AddressRange, CniName, Filesystem, InterfaceSelection } from './parsers.ts';
+import type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection } from './parsers.ts';
 
-export type { AddressRange, CniName, Filesystem, InterfaceSelection } from './parsers.ts';
+export type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection } from './parsers.ts';
 
 export interface HostPort {
   /** An IPv4 address or a DNS name. */
@@ -130,6 +130,21 @@ export interface Config {
   readonly router4: {
     readonly enabled: boolean;
     readonly interfaces: InterfaceSelection;
+  };
+  /** The VNF's DNS server (`ONEAPP_VNF_DNS_*`); on only when `network.dnsEnabled`. */
+  readonly dns: {
+    readonly clusterDomain: string;
+    /** Empty: none given. */
+    readonly nameservers: readonly DnsServer[];
+    readonly useRootServers: boolean;
+    /** Undefined: every address of the VNF. */
+    readonly interfaces: readonly DnsListen[] | undefined;
+    /** Undefined: the VNF's subnets. */
+    readonly allowedNetworks: readonly string[] | undefined;
+    readonly tcp: boolean;
+    readonly udp: boolean;
+    readonly upstreamTimeoutMs: number;
+    readonly maxCacheTtlSeconds: number;
   };
   /** Undefined when neither the variable nor the public VIP is set; Kubernetes roles require them. */
   readonly endpoints: {

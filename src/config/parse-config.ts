@@ -311,6 +311,17 @@ function assemble(reader: Reader): Config {
       enabled: reader.withDefault('ONEAPP_VNF_ROUTER4_ENABLED', 'boolean'),
       interfaces: reader.withDefault('ONEAPP_VNF_ROUTER4_INTERFACES', 'interfaces'),
     },
+    dns: {
+      clusterDomain: reader.withDefault('ONEAPP_VNF_DNS_CLUSTER_DOMAIN', 'dnsDomain'),
+      nameservers: reader.optional('ONEAPP_VNF_DNS_NAMESERVERS', 'dnsForwarders') ?? [],
+      useRootServers: reader.withDefault('ONEAPP_VNF_DNS_USE_ROOTSERVERS', 'boolean'),
+      interfaces: reader.optional('ONEAPP_VNF_DNS_INTERFACES', 'dnsListen'),
+      allowedNetworks: reader.optional('ONEAPP_VNF_DNS_ALLOWED_NETWORKS', 'cidrList'),
+      tcp: !reader.withDefault('ONEAPP_VNF_DNS_TCP_DISABLED', 'boolean'),
+      udp: !reader.withDefault('ONEAPP_VNF_DNS_UDP_DISABLED', 'boolean'),
+      upstreamTimeoutMs: reader.withDefault('ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', 'upstreamTimeout'),
+      maxCacheTtlSeconds: reader.withDefault('ONEAPP_VNF_DNS_MAX_CACHE_TTL', 'cacheTtl'),
+    },
     endpoints,
     k8s: {
       cni: reader.withDefault('ONEAPP_K8S_CNI_PLUGIN', 'cniName'),

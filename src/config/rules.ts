@@ -59,7 +59,19 @@ export const vrrpPasswordNeedsWholeSeconds: Rule = ({ config, report, hasIssue }
   }
 };
 
-export const RULES: readonly Rule[] = [metallbNeedsAddresses, loadBalancerBindsAreUnique, podAndServiceNetworksAreDisjoint, vrrpPasswordNeedsWholeSeconds];
+/** A DNS server with neither TCP nor UDP would answer nobody. */
+export const dnsNeedsATransport: Rule = ({ config, report }) => {
+  if (config.network.dnsEnabled && !config.dns.tcp && !config.dns.udp) report('ONEAPP_VNF_DNS_UDP_DISABLED', 'NO while ONEAPP_VNF_DNS_TCP_DISABLED=YES: the DNS would answer on neither');
+};
+
+/** A listen entry naming a NIC must name one the VNF has. */
+export const dnsInterfacesExist: Rule = ({ config, report, hasIssue }) => {
+  if (!config.network.dnsEnabled || hasIssue('ONEAPP_VNF_DNS_INTERFACES')) return;
+  const missing = (config.dns.interfaces ?? []).find((entry) => entry.nic !== undefined && !config.nics.some((nic) => nic.name === entry.nic));
+  if (missing !== undefined) report('ONEAPP_VNF_DNS_INTERFACES', `NICs of this VM (${config.nics.map((n) => n.name).join(', ') || 'none'}); there is no ${missing.nic ?? ''}`);
+};
+
+export const RULES: readonly Rule[] = [metallbNeedsAddresses, loadBalancerBindsAreUnique, podAndServiceNetworksAreDisjoint, vrrpPasswordNeedsWholeSeconds, dnsNeedsATransport, dnsInterfacesExist];
 
 function cidrRange(cidr: string): [number, number] {
   const [address = '', prefix = '32'] = cidr.split('/');

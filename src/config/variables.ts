@@ -14,6 +14,11 @@ export const VALUE_KINDS = {
   priority: parsers.priority,
   advertInterval: parsers.advertInterval,
   refreshRate: parsers.refreshRate,
+  upstreamTimeout: parsers.upstreamTimeout,
+  cacheTtl: parsers.cacheTtl,
+  dnsForwarders: parsers.dnsForwarders,
+  dnsListen: parsers.dnsListen,
+  dnsDomain: parsers.dnsDomain,
   waitTimeout: parsers.waitTimeout,
   ipv4: parsers.ipv4,
   vip: parsers.ipv4WithPrefix,
@@ -53,6 +58,7 @@ export type VariableGroup =
   | 'load balancers'
   | 'keepalived'
   | 'routing'
+  | 'dns'
   | 'endpoints'
   | 'kubernetes'
   | 'add-ons'
@@ -103,7 +109,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: PUBLIC_VIP, kind: 'vip', group: 'network', description: 'Public VIP: the control-plane endpoint and default LB address' },
   { name: 'ONEAPP_VROUTER_ETH1_VIP0', kind: 'vip', group: 'network', description: 'Private VIP: gateway and nameserver of the private network' },
   { name: 'ONEAPP_VROUTER_ETH<n>_VIP<m>', pattern: new RegExp(`^ONEAPP_VROUTER_ETH${N}_VIP${N}$`), kind: 'vip', group: 'network', description: 'A further VIP that keepalived holds on eth<n>' },
-  { name: 'ONEAPP_VNF_DNS_ENABLED', kind: 'boolean', default: 'YES', group: 'network', description: 'Make the private VIP (or FALLBACK_DNS) the only nameserver of the nodes' },
+  { name: 'ONEAPP_VNF_DNS_ENABLED', kind: 'boolean', default: 'YES', group: 'network', description: 'The VNF serves DNS; the nodes make the private VIP (or FALLBACK_DNS) their only nameserver' },
   { name: 'FALLBACK_GW', kind: 'ipv4', group: 'network', description: 'Default gateway of the nodes when there is no private VIP' },
   { name: 'FALLBACK_DNS', kind: 'ipv4', group: 'network', description: 'Nameserver of the nodes when there is no private VIP' },
 
@@ -147,6 +153,17 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_VNF_NAT4_INTERFACES_OUT', kind: 'interfaces', derivedDefault: 'none', group: 'routing', description: 'Outgoing interfaces for NAT' },
   { name: 'ONEAPP_VNF_ROUTER4_ENABLED', kind: 'boolean', default: 'NO', group: 'routing', description: 'Forward IPv4 between the interfaces' },
   { name: 'ONEAPP_VNF_ROUTER4_INTERFACES', kind: 'interfaces', default: 'all', group: 'routing', description: 'Interfaces to forward between' },
+
+  // The VNF's DNS (unbound), as the VRouter reference serves it.
+  { name: 'ONEAPP_VNF_DNS_CLUSTER_DOMAIN', kind: 'dnsDomain', default: 'vr', group: 'dns', description: 'Zone of the ip<m>.eth<n>, vip<m>.eth<n> and ep<m>.eth<n> names of the VNF' },
+  { name: 'ONEAPP_VNF_DNS_NAMESERVERS', kind: 'dnsForwarders', group: 'dns', description: 'Upstream nameservers to forward to (addr or addr@port); they win over the root servers' },
+  { name: 'ONEAPP_VNF_DNS_USE_ROOTSERVERS', kind: 'boolean', default: 'YES', group: 'dns', description: "Resolve from the root servers when no nameserver is given (NO: the VNF's own resolvers)" },
+  { name: 'ONEAPP_VNF_DNS_INTERFACES', kind: 'dnsListen', derivedDefault: 'every address of the VNF', group: 'dns', description: 'Where the DNS listens: NIC names (their IPs and VIPs), addresses or addr@port' },
+  { name: 'ONEAPP_VNF_DNS_ALLOWED_NETWORKS', kind: 'cidrList', derivedDefault: "the VNF's subnets", group: 'dns', description: 'Clients the DNS answers (CIDRs); others are refused' },
+  { name: 'ONEAPP_VNF_DNS_TCP_DISABLED', kind: 'boolean', default: 'NO', group: 'dns', description: 'No DNS over TCP' },
+  { name: 'ONEAPP_VNF_DNS_UDP_DISABLED', kind: 'boolean', default: 'NO', group: 'dns', description: 'No DNS over UDP (upstream queries then go over TCP)' },
+  { name: 'ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', kind: 'upstreamTimeout', default: '1128', group: 'dns', description: 'Milliseconds to wait for an upstream nameserver not yet measured' },
+  { name: 'ONEAPP_VNF_DNS_MAX_CACHE_TTL', kind: 'cacheTtl', default: '3600', group: 'dns', description: 'Longest time in seconds an answer stays cached' },
 
   // Endpoints.
   { name: 'ONEAPP_RKE2_SUPERVISOR_EP', kind: 'endpoint', derivedDefault: `<${PUBLIC_VIP}>:<ONEAPP_VNF_HAPROXY_LB0_PORT>`, group: 'endpoints', description: 'RKE2 supervisor endpoint that nodes join through' },

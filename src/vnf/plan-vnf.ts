@@ -1,14 +1,15 @@
 import type { Config, InterfaceSelection, Nic } from '../config/index.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
 import type { Action, Plan } from '../plan/plan.ts';
-import { renderDnsmasqConf } from '../render/dnsmasq-conf.ts';
 import { renderHaproxyCfg } from '../render/haproxy-cfg.ts';
 import { renderKeepalivedConf, type VrrpInstance } from '../render/keepalived-conf.ts';
 import { renderNftables, renderNftablesRemoval } from '../render/nftables.ts';
 import { renderSysctlConf, vnfSysctls, VNF_SYSCTL_FILE } from '../render/sysctl-conf.ts';
+import { renderUnboundConf } from '../render/unbound-conf.ts';
 import type { RoleFacts } from '../roles/role.ts';
 import { collectBackends, type ServiceVm, type StaticLb } from './backends.ts';
-import type { NicAddresses } from './placeholders.ts';
+import { unboundInput } from './dns.ts';
+import { nicAddresses } from './placeholders.ts';
 
 // The VNF: keepalived holds the VIPs, HAProxy forwards the cluster's ports to the nodes that
 // publish themselves, nftables routes and masquerades the private network. Pure.
@@ -19,8 +20,9 @@ export const NFTABLES_FILE = '/etc/nftables.d/oneke.nft';
 export const KEEPALIVED_UNIT = 'keepalived.service';
 export const HAPROXY_UNIT = 'haproxy.service';
 export const VNF_SYNC_UNIT = 'oneke-vnf-sync.service';
-export const DNSMASQ_CONF = '/etc/dnsmasq.d/oneke.conf';
-export const DNSMASQ_UNIT = 'dnsmasq.service';
+/** Debian's unbound unit reads this file; ours replaces it whole (see render/unbound-conf.ts). */
+export const UNBOUND_CONF = '/etc/unbound/unbound.conf';
+export const UNBOUND_UNIT = 'unbound.service';
 
 /** A VIP without a prefix length gets its NIC's, else this (the reference's fallback). */
 const FALLBACK_PREFIX = 24;
@@ -29,16 +31,6 @@ const FALLBACK_PREFIX = 24;
 export function selectInterfaces(selection: InterfaceSelection, nics: readonly Nic[]): string[] {
   const names = selection.include === 'all' ? nics.map((n) => n.name) : [...selection.include];
   return names.filter((name) => !selection.exclude.includes(name));
-}
-
-/** The VNF's own addresses, for the `<ETHn_IPm>`, `<ETHn_VIPm>`, `<ETHn_EPm>` placeholders. */
-export function nicAddresses(config: Config): NicAddresses[] {
-  return config.nics.map((nic) => {
-    const vips: string[] = [];
-    for (const vip of nic.vips) vips[vip.index] = vip.address;
-    if (vips[0] === undefined && nic.vrouterIp) vips[0] = nic.vrouterIp;
-    return { index: nic.index, ips: nic.ip ? [nic.ip] : [], vips: Array.from(vips, (v) => v ?? '') };
-  });
 }
 
 /** One VRRP instance per NIC that has a VIP, in the selected interfaces, not management, not skipped. */
@@ -86,6 +78,8 @@ export function renderVnfHaproxy(config: Config, service: ServiceRecord | undefi
 export interface VnfLocal {
   /** NIC names that exist on this VM but are down: a NIC that carries only a VIP must be brought up. */
   downInterfaces: readonly string[];
+  /** Nameservers of the VNF's /etc/resolv.conf: upstream of its DNS when nothing else is set. */
+  resolvConf?: readonly string[] | undefined;
 }
 
 export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
@@ -126,17 +120,18 @@ export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
     if (config.haproxy.onegateEnabled) actions.push({ kind: 'service', unit: VNF_SYNC_UNIT, operation: 'restart' });
   }
 
-  // The nodes' only nameserver is the private VIP: whichever VNF holds it answers there.
-  const dns = config.network.dnsEnabled && config.network.privateVip !== undefined;
-  if (dns) {
-    const upstream = [...new Set(config.nics.flatMap((n) => n.dns))].filter((a) => a !== config.network.privateVip);
-    actions.push({ kind: 'file', path: DNSMASQ_CONF, mode: 0o644, content: renderDnsmasqConf({ listen: [config.network.privateVip as string], upstream }) });
-    actions.push({ kind: 'command', argv: ['dnsmasq', '--test', '-C', DNSMASQ_CONF], paths: [3], why: 'check the DNS configuration' });
-    // dnsmasq re-reads its configuration only when it starts (SIGHUP reloads hosts files, not options).
-    actions.push({ kind: 'service', unit: DNSMASQ_UNIT, operation: 'restart' });
+  // The nodes' nameserver is the private VIP, else FALLBACK_DNS (the first VNF's ETH1_IP): unbound
+  // answers on both, and on a VIP from the moment keepalived brings it here.
+  let dnsWhy: string | undefined;
+  if (config.network.dnsEnabled) {
+    const { input, why } = unboundInput(config, local.resolvConf ?? []);
+    dnsWhy = why;
+    actions.push({ kind: 'file', path: UNBOUND_CONF, mode: 0o644, content: renderUnboundConf(input) });
+    actions.push({ kind: 'command', argv: ['unbound-checkconf', UNBOUND_CONF], paths: [1], why: 'check the DNS configuration before unbound loads it' });
+    actions.push({ kind: 'service', unit: UNBOUND_UNIT, operation: 'restart' });
   }
 
-  const what = [instances.length > 0 ? `${instances.length} VRRP instance(s)` : 'no VIP', haproxy.text ? 'HAProxy' : 'no load balancer', forward ? 'routing' : 'no routing', dns ? 'DNS' : 'no DNS'];
+  const what = [instances.length > 0 ? `${instances.length} VRRP instance(s)` : 'no VIP', haproxy.text ? 'HAProxy' : 'no load balancer', forward ? 'routing' : 'no routing', dnsWhy ? `DNS (${dnsWhy})` : 'no DNS'];
   return {
     role: 'vnf',
     decision: { kind: ready ? 'restart' : 'configure', reason: `${ready ? 'READY already: re-render from the context and start' : 'configure the VNF'}: ${what.join(', ')}` },

@@ -18,6 +18,11 @@ function planFor(vars: Record<string, string>, options: { ready?: boolean; down?
   return planVnf({ config: configFrom({ ...VNF_CONTEXT, ...vars }), cluster, local: { downInterfaces: options.down ?? [] } });
 }
 
+function planVnfWith(vars: Record<string, string>, resolvConf: string[]): Plan {
+  const cluster = clusterFrom({ serviceId: 10, roles: [{ name: 'vnf', vms: [{ id: 0, ip: '172.20.0.100', userTemplate: {} }] }] }, 0);
+  return planVnf({ config: configFrom({ ...VNF_CONTEXT, ...vars }), cluster, local: { downInterfaces: [], resolvConf } });
+}
+
 const file = (plan: Plan, path: string) => plan.actions.find((a): a is Extract<Action, { kind: 'file' }> => a.kind === 'file' && a.path === path);
 const services = (plan: Plan) => plan.actions.flatMap((a) => (a.kind === 'service' ? [`${a.operation} ${a.unit}`] : []));
 
@@ -56,7 +61,7 @@ describe('planVnf', () => {
     const reload = plan.actions.findIndex((a) => a.kind === 'service' && a.unit === 'haproxy.service');
     expect(check).toBeGreaterThan(-1);
     expect(reload).toBeGreaterThan(check);
-    expect(services(plan)).toEqual(['reload-or-restart keepalived.service', 'reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'restart dnsmasq.service']);
+    expect(services(plan)).toEqual(['reload-or-restart keepalived.service', 'reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'restart unbound.service']);
   });
 
   test('NAT: forwarding on and masquerade out of eth0; without NAT or routing our table is removed', () => {
@@ -81,33 +86,82 @@ describe('planVnf', () => {
     expect(services(again)).toEqual(services(planFor({})));
   });
 
-  test('no VIP and no load balancer IP: neither keepalived nor HAProxy', () => {
+  test('no VIP and no load balancer IP: neither keepalived nor HAProxy, DNS still', () => {
     const plan = planFor({ ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '' });
-    expect(services(plan)).toEqual([]);
+    expect(services(plan)).toEqual(['restart unbound.service']);
     expect(file(plan, '/etc/haproxy/haproxy.cfg')).toBeUndefined();
   });
 });
 
-describe('DNS on the private VIP', () => {
-  test('dnsmasq answers on the private VIP, forwarding to the NICs\' nameservers, checked before it loads', async () => {
-    const plan = planFor({ ETH0_DNS: '1.1.1.1 8.8.8.8' });
-    const conf = file(plan, '/etc/dnsmasq.d/oneke.conf')?.content ?? '';
-    expect(conf).toContain('listen-address=172.20.0.86');
-    expect(conf).toContain('bind-dynamic');
-    expect(conf.match(/^server=.*$/gm)).toEqual(['server=1.1.1.1', 'server=8.8.8.8']);
-    expect(services(plan)).toContain('restart dnsmasq.service');
-    // The real dnsmasq accepts it.
+describe('DNS (unbound)', () => {
+  const conf = (plan: Plan) => file(plan, '/etc/unbound/unbound.conf')?.content ?? '';
+
+  test('the zone, every address of the VNF, its subnets; checked before unbound restarts', async () => {
+    const plan = planFor({});
+    const text = conf(plan);
+    expect(text).toContain('local-zone: "vr." static');
+    expect(text).toContain('local-data: "ep0.eth0.vr. IN A 192.168.150.86"');
+    expect(text).toContain('local-data: "ip0.eth1.vr. IN A 172.20.0.100"');
+    expect(text).toMatch(/interface: 0\.0\.0\.0\n\s+interface-automatic: yes/);
+    expect(text).toContain('access-control: 172.20.0.0/24 allow');
+    expect(text).toContain('access-control: 192.168.150.0/24 allow');
+    // USE_ROOTSERVERS defaults to YES, as in the reference: no forward zone.
+    expect(text).not.toContain('forward-zone');
+    const check = plan.actions.findIndex((a) => a.kind === 'command' && a.argv[0] === 'unbound-checkconf');
+    const restart = plan.actions.findIndex((a) => a.kind === 'service' && a.unit === 'unbound.service');
+    expect(check).toBeGreaterThan(-1);
+    expect(restart).toBeGreaterThan(check);
+    // The real unbound accepts it.
     const { execa } = await import('execa');
     const { writeFile, mkdtemp } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
-    const path = `${await mkdtemp(`${tmpdir()}/oneke-dns-`)}/oneke.conf`;
-    await writeFile(path, conf);
-    const check = await execa('dnsmasq', ['--test', '-C', path], { reject: false });
-    expect(check.exitCode, check.stderr).toBe(0);
+    const path = `${await mkdtemp(`${tmpdir()}/oneke-dns-`)}/unbound.conf`;
+    await writeFile(path, text);
+    const result = await execa('unbound-checkconf', [path], { reject: false });
+    expect(result.exitCode, result.stderr).toBe(0);
   });
 
-  test('without DNS enabled, or without a private VIP, no dnsmasq', () => {
-    expect(file(planFor({ ONEAPP_VNF_DNS_ENABLED: 'NO' }), '/etc/dnsmasq.d/oneke.conf')).toBeUndefined();
-    expect(file(planFor({ ONEAPP_VROUTER_ETH1_VIP0: '' }), '/etc/dnsmasq.d/oneke.conf')).toBeUndefined();
+  test('the official template: eth1 only (its IP and VIP, freebind), forwarding to the nameservers', () => {
+    const text = conf(planFor({ ONEAPP_VNF_DNS_INTERFACES: 'eth1', ONEAPP_VNF_DNS_NAMESERVERS: '1.1.1.1,8.8.8.8', ONEAPP_VNF_DNS_USE_ROOTSERVERS: 'NO' }));
+    expect(text.match(/^ {4}interface: .*$/gm)).toEqual(['    interface: 127.0.0.1', '    interface: 172.20.0.86', '    interface: 172.20.0.100']);
+    expect(text).toContain('ip-freebind: yes');
+    expect(text).toMatch(/forward-zone:\n\s+name: "\."\n\s+forward-addr: 1\.1\.1\.1\n\s+forward-addr: 8\.8\.8\.8/);
+  });
+
+  test('neither nameservers nor root servers: the VNF\'s own resolvers, never itself', () => {
+    const plan = planVnfWith({ ONEAPP_VNF_DNS_USE_ROOTSERVERS: 'NO', ETH0_DNS: '192.168.150.1' }, ['127.0.0.1', '10.9.9.9', '172.20.0.86']);
+    expect(conf(plan).match(/forward-addr: .*/g)).toEqual(['forward-addr: 192.168.150.1', 'forward-addr: 10.9.9.9']);
+    expect(plan.decision.reason).toContain("forwarding to the VNF's resolvers 192.168.150.1 10.9.9.9");
+  });
+
+  test('TCP/UDP switches, timeout, cache TTL, allowed networks and the domain are honoured', () => {
+    const text = conf(
+      planFor({
+        ONEAPP_VNF_DNS_UDP_DISABLED: 'YES',
+        ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT: '500',
+        ONEAPP_VNF_DNS_MAX_CACHE_TTL: '60',
+        ONEAPP_VNF_DNS_ALLOWED_NETWORKS: '10.0.0.0/8',
+        ONEAPP_VNF_DNS_CLUSTER_DOMAIN: 'K8s.Example.',
+      }),
+    );
+    expect(text).toContain('do-udp: no');
+    expect(text).toContain('do-tcp: yes');
+    expect(text).toContain('tcp-upstream: yes');
+    expect(text).toContain('unknown-server-time-limit: 500');
+    expect(text).toContain('cache-max-ttl: 60');
+    expect(text.match(/access-control: .* allow/g)).toEqual(['access-control: 127.0.0.0/8 allow', 'access-control: ::1/128 allow', 'access-control: 10.0.0.0/8 allow']);
+    expect(text).toContain('local-data: "vip0.eth1.k8s.example. IN A 172.20.0.86"');
+  });
+
+  test('DNS without any VIP still runs, on the VNF\'s own addresses', () => {
+    const text = conf(planFor({ ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '', ONEAPP_VNF_DNS_INTERFACES: 'eth1' }));
+    expect(text).toContain('interface: 172.20.0.100');
+    expect(text).toContain('local-data: "ep0.eth0.vr. IN A 192.168.150.100"');
+  });
+
+  test('DNS disabled: no unbound', () => {
+    const plan = planFor({ ONEAPP_VNF_DNS_ENABLED: 'NO' });
+    expect(file(plan, '/etc/unbound/unbound.conf')).toBeUndefined();
+    expect(services(plan)).not.toContain('restart unbound.service');
   });
 });
