@@ -61,17 +61,19 @@ export interface LoadBalancer {
 }
 
 /** Where the keepalived VRID came from; the fallbacks risk clashes between clusters on one network. */
-export type VridSource = 'ONEAPP_VNF_KEEPALIVED_VRID' | 'SERVICE_ID' | 'VMID' | 'fallback';
+export type VridSource = 'ONEAPP_VNF_KEEPALIVED_VRID' | 'VROUTER_KEEPALIVED_ID' | 'VROUTER_ID' | 'SERVICE_ID' | 'VMID' | 'fallback';
 
 /** Effective keepalived settings of one NIC: its overrides, else the global values. */
 export interface KeepalivedNic {
   readonly nic: string;
   readonly index: number;
   readonly vrid: number;
+  /** `ONEAPP_VNF_KEEPALIVED_ETH<n>_VRID` was set: the VRID is not a default. */
+  readonly ownVrid: boolean;
   readonly password: string | undefined;
   readonly intervalSeconds: number;
   readonly priority: number;
-  /** `ONEAPP_VNF_KEEPALIVED_ETH<n>_SKIP`. */
+  /** `ONEAPP_VNF_KEEPALIVED_ETH<n>_SKIP`: no VRRP here; its VIPs move in another NIC's instance. */
   readonly skip: boolean;
 }
 

@@ -215,18 +215,30 @@ function readLoadBalancers(reader: Reader, publicVip: string | undefined): LoadB
 }
 
 function readKeepalived(reader: Reader, nics: readonly Nic[], serviceId: number | undefined, vmId: number | undefined): Config['keepalived'] {
-  const { vrid, source } = deriveVrid(reader.optional('ONEAPP_VNF_KEEPALIVED_VRID', 'vrid'), serviceId, vmId);
-  const password = reader.optional('ONEAPP_VNF_KEEPALIVED_PASSWORD', 'keepalivedPassword');
+  // The legacy VRouter names count when the new ones are not set (the reference does the same).
+  const given = reader.optional('ONEAPP_VNF_KEEPALIVED_VRID', 'vrid');
+  const legacyVrid = reader.optional('VROUTER_KEEPALIVED_ID', 'vrid');
+  const vrouterId = reader.optional('VROUTER_ID', 'nonNegativeInteger');
+  const derived = deriveVrid(given ?? legacyVrid, serviceId, vmId);
+  const { vrid, source } =
+    given === undefined && legacyVrid !== undefined
+      ? { vrid: legacyVrid, source: 'VROUTER_KEEPALIVED_ID' as const }
+      : given === undefined && derived.source !== 'SERVICE_ID' && vrouterId !== undefined
+        ? { vrid: (vrouterId % 255) + 1, source: 'VROUTER_ID' as const }
+        : derived;
+  const password = reader.optional('ONEAPP_VNF_KEEPALIVED_PASSWORD', 'keepalivedPassword') ?? reader.optional('VROUTER_KEEPALIVED_PASSWORD', 'keepalivedPassword');
   const intervalSeconds = reader.withDefault('ONEAPP_VNF_KEEPALIVED_INTERVAL', 'advertInterval');
   const priority = reader.withDefault('ONEAPP_VNF_KEEPALIVED_PRIORITY', 'priority');
   const indices = new Set([...nics.map((nic) => nic.index), ...indicesOf(reader, KEEPALIVED_NIC_VARIABLE)]);
   const perNic: Record<string, KeepalivedNic> = {};
   for (const n of [...indices].sort((a, b) => a - b)) {
     const prefix = `ONEAPP_VNF_KEEPALIVED_ETH${n}`;
+    const ownVrid = reader.optional(`${prefix}_VRID`, 'vrid');
     perNic[`eth${n}`] = {
       nic: `eth${n}`,
       index: n,
-      vrid: reader.optional(`${prefix}_VRID`, 'vrid') ?? vrid,
+      vrid: ownVrid ?? vrid,
+      ownVrid: ownVrid !== undefined,
       password: reader.optional(`${prefix}_PASSWORD`, 'keepalivedPassword') ?? password,
       intervalSeconds: reader.optional(`${prefix}_INTERVAL`, 'advertInterval') ?? intervalSeconds,
       priority: reader.optional(`${prefix}_PRIORITY`, 'priority') ?? priority,

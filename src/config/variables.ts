@@ -137,8 +137,11 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', kind: 'boolean', default: 'YES', group: 'load balancers', description: 'Add the backends that the service VMs publish in OneGate' },
 
   // keepalived.
-  { name: 'ONEAPP_VNF_KEEPALIVED_VRID', kind: 'vrid', derivedDefault: 'SERVICE_ID mod 255 + 1, else VMID mod 255 + 1, else 1', group: 'keepalived', description: 'VRRP virtual router id' },
+  { name: 'ONEAPP_VNF_KEEPALIVED_VRID', kind: 'vrid', derivedDefault: "VROUTER_KEEPALIVED_ID, else SERVICE_ID mod 255 + 1 (context, else OneGate's service), else VROUTER_ID mod 255 + 1, else VMID mod 255 + 1, else 1", group: 'keepalived', description: 'VRRP virtual router id' },
   { name: 'ONEAPP_VNF_KEEPALIVED_PASSWORD', kind: 'keepalivedPassword', secret: true, group: 'keepalived', description: 'VRRP PASS authentication (at most 8 characters); none when empty' },
+  { name: 'VROUTER_KEEPALIVED_PASSWORD', kind: 'keepalivedPassword', secret: true, group: 'keepalived', description: 'Legacy VRouter name of ONEAPP_VNF_KEEPALIVED_PASSWORD (used when that is not set)' },
+  { name: 'VROUTER_KEEPALIVED_ID', kind: 'vrid', group: 'keepalived', description: 'Legacy VRouter name of ONEAPP_VNF_KEEPALIVED_VRID (used when that is not set)' },
+  { name: 'VROUTER_ID', kind: 'nonNegativeInteger', group: 'keepalived', description: 'ID of the OpenNebula virtual router; VRID VROUTER_ID mod 255 + 1 when neither a VRID nor SERVICE_ID is set' },
   { name: 'ONEAPP_VNF_KEEPALIVED_INTERVAL', kind: 'advertInterval', default: '1', group: 'keepalived', description: 'VRRP advertisement interval in seconds' },
   { name: 'ONEAPP_VNF_KEEPALIVED_PRIORITY', kind: 'priority', default: '100', group: 'keepalived', description: 'VRRP priority' },
   { name: 'ONEAPP_VNF_KEEPALIVED_INTERFACES', kind: 'interfaces', default: 'all', group: 'keepalived', description: 'Interfaces that get a VRRP instance' },

@@ -1,4 +1,5 @@
 import type { Config, InterfaceSelection, Nic } from '../config/index.ts';
+import { ConfigError } from '../errors.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
 import type { Action, Plan } from '../plan/plan.ts';
 import { renderHaproxyCfg } from '../render/haproxy-cfg.ts';
@@ -33,25 +34,71 @@ export function selectInterfaces(selection: InterfaceSelection, nics: readonly N
   return names.filter((name) => !selection.exclude.includes(name));
 }
 
-/** One VRRP instance per NIC that has a VIP, in the selected interfaces, not management, not skipped. */
-export function vrrpInstances(config: Config): VrrpInstance[] {
+/** The VIPs of a NIC as keepalived takes them (`ETHn_VROUTER_IP` when there is no VIP). */
+function nicVips(nic: Nic): string[] {
+  const vips = nic.vips.length > 0 ? nic.vips.map((v) => ({ address: v.address, prefix: v.prefixLength })) : nic.vrouterIp ? [{ address: nic.vrouterIp, prefix: undefined }] : [];
+  return vips.map((v) => `${v.address}/${v.prefix ?? nic.prefixLength ?? FALLBACK_PREFIX}`);
+}
+
+export interface VrrpPlan {
+  readonly instances: VrrpInstance[];
+  /** Skipped NICs whose VIPs no other NIC with the same VRID can carry. */
+  readonly stranded: readonly string[];
+}
+
+/**
+ * The VRRP instances: one per NIC with VIPs, in the selected interfaces, not management, not skipped.
+ * A skipped NIC (`ONEAPP_VNF_KEEPALIVED_ETHn_SKIP`) gets no VRRP, but its VIPs move inside the instance
+ * of the first other NIC with the same VRID (one with an address of its own first), which then has an
+ * instance even without VIPs of its own. A NIC without an address of its own keeps its gateway through
+ * `virtual_routes`. Without a VRID in the context (no VRID, no SERVICE_ID), `serviceId` (OneGate's)
+ * gives the default, SERVICE_ID mod 255 + 1.
+ */
+export function vrrpPlan(config: Config, serviceId?: number): VrrpPlan {
   const selected = new Set(selectInterfaces(config.keepalived.interfaces, config.nics));
-  const instances: VrrpInstance[] = [];
-  for (const nic of config.nics) {
+  const fromOneGate = serviceId !== undefined && ['VMID', 'fallback', 'VROUTER_ID'].includes(config.keepalived.vridSource) ? (serviceId % 255) + 1 : undefined;
+  const eligible = config.nics.flatMap((nic) => {
     const settings = config.keepalived.perNic[nic.name];
-    const vips = nic.vips.length > 0 ? nic.vips.map((v) => ({ address: v.address, prefix: v.prefixLength })) : nic.vrouterIp ? [{ address: nic.vrouterIp, prefix: undefined }] : [];
-    if (vips.length === 0 || nic.management || !selected.has(nic.name) || !settings || settings.skip) continue;
+    if (!settings || nic.management || !selected.has(nic.name)) return [];
+    return [{ nic, settings, vrid: settings.ownVrid ? settings.vrid : (fromOneGate ?? settings.vrid), vips: nicVips(nic) }];
+  });
+  const carriers = eligible.filter((e) => !e.settings.skip).sort((a, b) => Number(a.nic.ip === undefined) - Number(b.nic.ip === undefined) || a.nic.index - b.nic.index);
+  const adopted = new Map<string, { vips: { address: string; interface: string }[]; routes: NonNullable<VrrpInstance['routes']>[number][] }>();
+  const stranded: string[] = [];
+  const routesOf = (e: (typeof eligible)[number]) => (e.nic.ip === undefined && e.nic.gateway !== undefined && e.vips.length > 0 ? [{ destination: '0.0.0.0/0', via: e.nic.gateway, interface: e.nic.name }] : []);
+  for (const skipped of eligible.filter((e) => e.settings.skip && e.vips.length > 0)) {
+    const carrier = carriers.find((c) => c.vrid === skipped.vrid);
+    if (carrier === undefined) {
+      stranded.push(skipped.nic.name);
+      continue;
+    }
+    const entry = adopted.get(carrier.nic.name) ?? { vips: [], routes: [] };
+    entry.vips.push(...skipped.vips.map((address) => ({ address, interface: skipped.nic.name })));
+    entry.routes.push(...routesOf(skipped));
+    adopted.set(carrier.nic.name, entry);
+  }
+  const instances: VrrpInstance[] = [];
+  for (const e of eligible) {
+    const extra = adopted.get(e.nic.name);
+    if (e.settings.skip || (e.vips.length === 0 && extra === undefined)) continue;
+    const routes = [...routesOf(e), ...(extra?.routes ?? [])];
     instances.push({
-      name: nic.name.toUpperCase(),
-      interface: nic.name,
-      vrid: settings.vrid,
-      priority: settings.priority,
-      advertInterval: settings.intervalSeconds,
-      password: settings.password,
-      vips: vips.map((v) => `${v.address}/${v.prefix ?? nic.prefixLength ?? FALLBACK_PREFIX}`),
+      name: e.nic.name.toUpperCase(),
+      interface: e.nic.name,
+      vrid: e.vrid,
+      priority: e.settings.priority,
+      advertInterval: e.settings.intervalSeconds,
+      password: e.settings.password,
+      vips: [...e.vips, ...(extra?.vips ?? [])],
+      ...(routes.length > 0 ? { routes } : {}),
     });
   }
-  return instances;
+  return { instances, stranded };
+}
+
+/** The VRRP instances; see vrrpPlan. */
+export function vrrpInstances(config: Config, serviceId?: number): VrrpInstance[] {
+  return vrrpPlan(config, serviceId).instances;
 }
 
 /** The load balancers of the context, with an IP; their static servers. */
@@ -102,7 +149,17 @@ export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
   actions.push({ kind: 'file', path: NFTABLES_FILE, mode: 0o644, content: nftables });
   actions.push({ kind: 'command', argv: ['nft', '-f', NFTABLES_FILE], paths: [2], why: forward ? 'route and masquerade the private network' : 'no routing: remove our table' });
 
-  const instances = vrrpInstances(config);
+  const vrrp = vrrpPlan(config, config.serviceId ?? cluster.service?.id);
+  if (vrrp.stranded.length > 0) {
+    throw new ConfigError(
+      vrrp.stranded.map((name) => ({
+        variable: `ONEAPP_VNF_KEEPALIVED_${name.toUpperCase()}_SKIP`,
+        shown: 'YES',
+        expected: `NO, or another NIC with the same VRID to carry the VIPs of ${name}`,
+      })),
+    );
+  }
+  const instances = vrrp.instances;
   for (const name of local.downInterfaces) {
     if (instances.some((i) => i.interface === name)) actions.push({ kind: 'command', argv: ['ip', 'link', 'set', 'dev', name, 'up'], why: `${name} carries only a VIP` });
   }

@@ -52,6 +52,9 @@ const DEFAULTS: [string, (config: Config) => unknown, unknown][] = [
   ['ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', (c) => c.haproxy.onegateEnabled, true],
   ['ONEAPP_VNF_KEEPALIVED_VRID', (c) => [c.keepalived.vrid, c.keepalived.vridSource], [1, 'fallback']],
   ['ONEAPP_VNF_KEEPALIVED_PASSWORD', (c) => c.keepalived.password, undefined],
+  ['VROUTER_KEEPALIVED_PASSWORD', (c) => c.keepalived.password, undefined],
+  ['VROUTER_KEEPALIVED_ID', (c) => c.keepalived.vridSource, 'fallback'],
+  ['VROUTER_ID', (c) => c.keepalived.vrid, 1],
   ['ONEAPP_VNF_KEEPALIVED_INTERVAL', (c) => c.keepalived.intervalSeconds, 1],
   ['ONEAPP_VNF_KEEPALIVED_PRIORITY', (c) => c.keepalived.priority, 100],
   ['ONEAPP_VNF_KEEPALIVED_INTERFACES', (c) => c.keepalived.interfaces, { include: 'all', exclude: [] }],
@@ -217,6 +220,10 @@ describe('derived values', () => {
     [{ SERVICE_ID: '300', VMID: '12' }, 46, 'SERVICE_ID'],
     [{ VMID: '12' }, 13, 'VMID'],
     [{ SERVICE_ID: '300', ONEAPP_VNF_KEEPALIVED_VRID: '9' }, 9, 'ONEAPP_VNF_KEEPALIVED_VRID'],
+    [{ SERVICE_ID: '300', VROUTER_KEEPALIVED_ID: '8' }, 8, 'VROUTER_KEEPALIVED_ID'],
+    [{ VROUTER_KEEPALIVED_ID: '8', ONEAPP_VNF_KEEPALIVED_VRID: '9' }, 9, 'ONEAPP_VNF_KEEPALIVED_VRID'],
+    [{ VROUTER_ID: '600', VMID: '12' }, 91, 'VROUTER_ID'],
+    [{ VROUTER_ID: '600', SERVICE_ID: '300' }, 46, 'SERVICE_ID'],
   ])('keepalived VRID from %j', (vars, vrid, source) => {
     expect(configOf(vars).keepalived).toMatchObject({ vrid, vridSource: source });
   });
@@ -328,9 +335,9 @@ describe('NICs, load balancers and keepalived per NIC', () => {
       ONEAPP_VNF_KEEPALIVED_ETH3_PRIORITY: '10',
     });
     expect(config.keepalived.perNic).toEqual({
-      eth0: { nic: 'eth0', index: 0, vrid: 5, password: 'global', intervalSeconds: 1, priority: 150, skip: true },
-      eth1: { nic: 'eth1', index: 1, vrid: 77, password: 'eth1pw', intervalSeconds: 2, priority: 200, skip: false },
-      eth3: { nic: 'eth3', index: 3, vrid: 5, password: 'global', intervalSeconds: 1, priority: 10, skip: false },
+      eth0: { nic: 'eth0', index: 0, vrid: 5, ownVrid: false, password: 'global', intervalSeconds: 1, priority: 150, skip: true },
+      eth1: { nic: 'eth1', index: 1, vrid: 77, ownVrid: true, password: 'eth1pw', intervalSeconds: 2, priority: 200, skip: false },
+      eth3: { nic: 'eth3', index: 3, vrid: 5, ownVrid: false, password: 'global', intervalSeconds: 1, priority: 10, skip: false },
     });
   });
 

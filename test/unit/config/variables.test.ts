@@ -26,6 +26,7 @@ describe('VARIABLES', () => {
     expect(VARIABLES.filter((spec) => spec.secret === true).map((spec) => spec.name)).toEqual([
       'TOKENTXT',
       'ONEAPP_VNF_KEEPALIVED_PASSWORD',
+      'VROUTER_KEEPALIVED_PASSWORD',
       'ONEAPP_VNF_KEEPALIVED_ETH<n>_PASSWORD',
     ]);
   });

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { Action, Plan } from '../../../src/plan/plan.ts';
-import { planVnf } from '../../../src/vnf/plan-vnf.ts';
+import { ConfigError } from '../../../src/errors.ts';
+import type { VrrpInstance } from '../../../src/render/keepalived-conf.ts';
+import { planVnf, vrrpInstances } from '../../../src/vnf/plan-vnf.ts';
 import { clusterFrom, configFrom } from '../../support/cluster.ts';
 import { masterBackend, VNF_CONTEXT } from '../../support/vnf-context.ts';
 
@@ -163,5 +165,69 @@ describe('DNS (unbound)', () => {
     const plan = planFor({ ONEAPP_VNF_DNS_ENABLED: 'NO' });
     expect(file(plan, '/etc/unbound/unbound.conf')).toBeUndefined();
     expect(services(plan)).not.toContain('restart unbound.service');
+  });
+});
+
+describe('keepalived as the official VNF needs it', () => {
+  const vips = (instance: VrrpInstance) => instance.vips.map((v) => (typeof v === 'string' ? `${v} dev ${instance.interface}` : `${v.address} dev ${v.interface}`));
+  const summary = (vars: Record<string, string>, serviceId?: number) =>
+    vrrpInstances(configFrom({ ...VNF_CONTEXT, ...vars }), serviceId).map((i) => ({ name: i.name, vrid: i.vrid, vips: vips(i), routes: i.routes }));
+
+  test.each([
+    ['default: one instance per NIC with a VIP', {}, [
+      { name: 'ETH0', vrid: 11, vips: ['192.168.150.86/24 dev eth0'], routes: undefined },
+      { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
+    ]],
+    ['ETH0_SKIP: the public VIP moves inside eth1\'s instance', { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES' }, [
+      { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1', '192.168.150.86/24 dev eth0'], routes: undefined },
+    ]],
+    ['ETH0_SKIP without a private VIP: eth1 still carries the public one', { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES', ONEAPP_VROUTER_ETH1_VIP0: '' }, [
+      { name: 'ETH1', vrid: 11, vips: ['192.168.150.86/24 dev eth0'], routes: undefined },
+    ]],
+    ['ETH0_SKIP, the VRIDs differ: eth2 with the same VRID carries it', { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES', ONEAPP_VNF_KEEPALIVED_ETH0_VRID: '50', ONEAPP_VNF_KEEPALIVED_ETH2_VRID: '50', ETH2_IP: '10.2.0.1', ETH2_MASK: '255.255.0.0' }, [
+      { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
+      { name: 'ETH2', vrid: 50, vips: ['192.168.150.86/24 dev eth0'], routes: undefined },
+    ]],
+    ['no VIP at all: no instance', { ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '' }, []],
+    ['a skipped NIC with only a VIP keeps its gateway across failover', { ONEAPP_VNF_KEEPALIVED_ETH2_SKIP: 'YES', ONEAPP_VROUTER_ETH2_VIP0: '10.2.0.5/16', ETH2_GATEWAY: '10.2.0.254' }, [
+      { name: 'ETH0', vrid: 11, vips: ['192.168.150.86/24 dev eth0', '10.2.0.5/16 dev eth2'], routes: [{ destination: '0.0.0.0/0', via: '10.2.0.254', interface: 'eth2' }] },
+      { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
+    ]],
+  ])('%s', (_name, vars, expected) => {
+    expect(summary(vars)).toEqual(expected);
+  });
+
+  test.each([
+    ['SERVICE_ID from the context', { SERVICE_ID: '300' }, 99, 46],
+    ['no SERVICE_ID: OneGate\'s service id', { SERVICE_ID: '' }, 300, 46],
+    ['no SERVICE_ID, no service: VMID', { SERVICE_ID: '', VMID: '12' }, undefined, 13],
+    ['a VRID in the context wins', { ONEAPP_VNF_KEEPALIVED_VRID: '7', SERVICE_ID: '' }, 300, 7],
+    ['a per-NIC VRID wins', { ONEAPP_VNF_KEEPALIVED_ETH0_VRID: '8', ONEAPP_VNF_KEEPALIVED_ETH1_VRID: '8', SERVICE_ID: '' }, 300, 8],
+  ])('VRID default: %s', (_name, vars, serviceId, vrid) => {
+    expect(summary(vars, serviceId).map((i) => i.vrid)).toEqual([vrid, vrid]);
+  });
+
+  test('the plan takes the VRID from OneGate when the context has no SERVICE_ID', () => {
+    const conf = file(planFor({ SERVICE_ID: '' }), '/etc/keepalived/keepalived.conf')?.content ?? '';
+    // The test service has id 10: 10 mod 255 + 1.
+    expect(conf.match(/virtual_router_id \d+/g)).toEqual(['virtual_router_id 11', 'virtual_router_id 11']);
+  });
+
+  test('a skipped NIC whose VIPs nothing can carry stops the plan with exit 2, naming the variable', () => {
+    let error: unknown;
+    try {
+      planFor({ ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES', ONEAPP_VNF_KEEPALIVED_ETH1_SKIP: 'YES' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exitCode).toBe(2);
+    expect((error as ConfigError).issues.map((i) => i.variable)).toEqual(['ONEAPP_VNF_KEEPALIVED_ETH0_SKIP', 'ONEAPP_VNF_KEEPALIVED_ETH1_SKIP']);
+  });
+
+  test('the rendered file with ETH0_SKIP has no eth0 instance and the public VIP on eth0', () => {
+    const text = file(planFor({ ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES' }), '/etc/keepalived/keepalived.conf')?.content ?? '';
+    expect(text).not.toContain('vrrp_instance ETH0');
+    expect(text).toMatch(/vrrp_instance ETH1 \{[\s\S]*interface eth1[\s\S]*192\.168\.150\.86\/24 dev eth0/);
   });
 });
