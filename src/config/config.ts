@@ -1,9 +1,9 @@
 // The one typed, validated, frozen configuration that every other part of the agent reads. Built
 // once from the context by parseConfig; nothing reads context variables after that.
 
-import type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection } from './parsers.ts';
+import type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection, PortForward } from './parsers.ts';
 
-export type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection } from './parsers.ts';
+export type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection, PortForward } from './parsers.ts';
 
 export interface HostPort {
   /** An IPv4 address or a DNS name. */
@@ -54,7 +54,10 @@ export interface StaticServer {
 export interface LoadBalancer {
   /** 0 supervisor (9345), 1 Kubernetes API (6443), 2 HTTPS ingress, 3 HTTP ingress; more when configured. */
   readonly index: number;
-  /** An IPv4 or a placeholder (`<ETH0_EP0>`); undefined when neither it nor the public VIP is set. */
+  /**
+   * An IPv4 or a placeholder (`<ETH0_EP0>`); by default the public VIP, else `<ETH0_EP0>` when the VM
+   * has an eth0 (a service without VIPs: the VNF's own public address); else undefined.
+   */
   readonly ip: string | undefined;
   readonly port: number;
   readonly staticServers: readonly StaticServer[];
@@ -128,6 +131,8 @@ export interface Config {
     readonly enabled: boolean;
     /** Nothing (an empty include list) unless set, as in the reference. */
     readonly interfacesOut: InterfaceSelection;
+    /** `ONEAPP_VNF_NAT4_PORT_FWD<n>` by n; applied with NAT on. */
+    readonly portForwards: readonly (PortForward & { readonly index: number })[];
   };
   readonly router4: {
     readonly enabled: boolean;

@@ -196,12 +196,21 @@ function readStaticServers(reader: Reader, lb: number): StaticServer[] {
   return servers;
 }
 
-function readLoadBalancers(reader: Reader, publicVip: string | undefined): LoadBalancer[] {
+/** Load balancer indices above this are refused: each is a frontend and a backend of HAProxy. */
+export const MAX_LB_INDEX = 99;
+
+function readLoadBalancers(reader: Reader, publicVip: string | undefined, nics: readonly Nic[]): LoadBalancer[] {
   const indices = new Set([0, 1, 2, 3, ...indicesOf(reader, LB_VARIABLE)]);
+  // Without VIPs (one VNF, no HA) the load balancers bind the VNF's own public address.
+  const defaultIp = publicVip ?? (nics.some((nic) => nic.index === 0 && nic.ip !== undefined) ? '<ETH0_EP0>' : undefined);
   const loadBalancers: LoadBalancer[] = [];
   for (const index of [...indices].sort((a, b) => a - b)) {
     const portName = `ONEAPP_VNF_HAPROXY_LB${index}_PORT`;
-    const ip = reader.optional(`ONEAPP_VNF_HAPROXY_LB${index}_IP`, 'lbAddress') ?? publicVip;
+    if (index > MAX_LB_INDEX) {
+      for (const name of reader.setNames(LB_VARIABLE).filter((n) => Number(LB_VARIABLE.exec(n)?.[1]) === index)) reader.report(name, `a load balancer index 0-${MAX_LB_INDEX}`);
+      continue;
+    }
+    const ip = reader.optional(`ONEAPP_VNF_HAPROXY_LB${index}_IP`, 'lbAddress') ?? defaultIp;
     const staticServers = readStaticServers(reader, index);
     // Only LB0 to LB3 have a default port; a further LB without a port cannot be served.
     const port = index <= 3 ? reader.withDefault(portName, 'port') : reader.optional(portName, 'port');
@@ -267,7 +276,7 @@ function assemble(reader: Reader): Config {
   const publicVip = reader.optional('ONEAPP_VROUTER_ETH0_VIP0', 'vip')?.address;
   const privateVip = reader.optional('ONEAPP_VROUTER_ETH1_VIP0', 'vip')?.address;
   const nics = readNics(reader);
-  const loadBalancers = readLoadBalancers(reader, publicVip);
+  const loadBalancers = readLoadBalancers(reader, publicVip, nics);
   // LB0 and LB1 always exist: their ports have defaults.
   const lbPort = (index: number): number => loadBalancers.find((lb) => lb.index === index)?.port ?? 0;
 
@@ -318,6 +327,10 @@ function assemble(reader: Reader): Config {
     nat4: {
       enabled: reader.withDefault('ONEAPP_VNF_NAT4_ENABLED', 'boolean'),
       interfacesOut: reader.optional('ONEAPP_VNF_NAT4_INTERFACES_OUT', 'interfaces') ?? { include: [], exclude: [] },
+      portForwards: reader.setNamesOf('ONEAPP_VNF_NAT4_PORT_FWD<n>').flatMap((name) => {
+        const forward = reader.optional(name, 'portForward');
+        return forward === undefined ? [] : [{ ...forward, index: Number(/(\d+)$/.exec(name)?.[1]) }];
+      }),
     },
     router4: {
       enabled: reader.withDefault('ONEAPP_VNF_ROUTER4_ENABLED', 'boolean'),

@@ -180,6 +180,25 @@ export const ipv4WithPrefix = simple<AddressWithPrefix>('an IPv4 address, option
   return prefixLength === undefined ? undefined : { address, prefixLength };
 });
 
+/**
+ * A VIP: a unicast host address. Not 0.0.0.0/the broadcast, loopback, multicast, a /0, nor the
+ * network or broadcast address of its own prefix (keepalived would add it, and nothing could use it).
+ */
+export const vipAddress = simple<AddressWithPrefix>('a unicast IPv4 host address, optionally with a prefix length 1-32 (10.0.0.1 or 10.0.0.1/24); not a network, broadcast, loopback or multicast address', (raw) => {
+  const parsed = ipv4WithPrefix.parse(raw);
+  if (!parsed.ok) return undefined;
+  const { address, prefixLength } = parsed.value;
+  const value = ipv4ToNumber(address);
+  const first = value >>> 24;
+  if (value === 0 || value === 0xffffffff || first === 0 || first === 127 || first >= 224 || prefixLength === 0) return undefined;
+  if (prefixLength !== undefined && prefixLength < 31) {
+    const hostBits = 2 ** (32 - prefixLength) - 1;
+    const host = value % (hostBits + 1);
+    if (host === 0 || host === hostBits) return undefined;
+  }
+  return parsed.value;
+});
+
 /** Where a load balancer binds: an IPv4 or a placeholder the VNF resolves. */
 export const lbAddress = simple('an IPv4 address or a placeholder like <ETH0_EP0>', (raw) => (isIpv4(raw) || isPlaceholder(raw) ? raw : undefined));
 
@@ -253,6 +272,32 @@ export const dnsListen = simple<readonly DnsListen[]>('NIC names (eth1), address
 export const dnsDomain = simple('a DNS domain like vr or cluster.example (letters, digits, - and .)', (raw) => {
   const name = raw.endsWith('.') ? raw.slice(0, -1) : raw;
   return name.length <= 200 && name.split('.').every((label) => DNS_LABEL.test(label)) ? name.toLowerCase() : undefined;
+});
+
+/** `ONEAPP_VNF_NAT4_PORT_FWD<n>`: `[addr:]port:dest[:dport]`; addresses may be placeholders. */
+export interface PortForward {
+  /** Where the packets arrive; undefined: any address of the VNF. */
+  readonly address: string | undefined;
+  readonly port: number;
+  readonly destination: string;
+  /** Undefined: the same port. */
+  readonly destinationPort: number | undefined;
+}
+
+export const portForward = simple<PortForward>('[addr:]port:dest[:dport] with IPv4 addresses or placeholders like <ETH0_EP0> and ports 1-65535 (e.g. <ETH0_EP0>:2222:10.0.0.5:22)', (raw) => {
+  const parts = raw.split(':');
+  const isAddress = (text: string): boolean => isIpv4(text) || isPlaceholder(text);
+  const toPort = integerIn(1, 65535);
+  let address: string | undefined;
+  let rest: string[];
+  if (parts.length === 4 || (parts.length === 3 && !/^\d+$/.test(parts[0] ?? ''))) [address, ...rest] = parts;
+  else rest = parts;
+  if (rest.length < 2 || rest.length > 3 || (address !== undefined && !isAddress(address))) return undefined;
+  const [portText = '', destination = '', destinationPortText] = rest;
+  const port = toPort(portText);
+  const destinationPort = destinationPortText === undefined ? undefined : toPort(destinationPortText);
+  if (port === undefined || !isAddress(destination) || (destinationPortText !== undefined && destinationPort === undefined)) return undefined;
+  return { address, port, destination, destinationPort };
 });
 
 // ---- networks -------------------------------------------------------------------------------------

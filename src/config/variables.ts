@@ -21,7 +21,8 @@ export const VALUE_KINDS = {
   dnsDomain: parsers.dnsDomain,
   waitTimeout: parsers.waitTimeout,
   ipv4: parsers.ipv4,
-  vip: parsers.ipv4WithPrefix,
+  vip: parsers.vipAddress,
+  portForward: parsers.portForward,
   lbAddress: parsers.lbAddress,
   serverHost: parsers.serverHost,
   macAddress: parsers.macAddress,
@@ -154,6 +155,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   // Routing and NAT on the VNF.
   { name: 'ONEAPP_VNF_NAT4_ENABLED', kind: 'boolean', default: 'NO', group: 'routing', description: 'Masquerade the private network out of the outgoing interfaces' },
   { name: 'ONEAPP_VNF_NAT4_INTERFACES_OUT', kind: 'interfaces', derivedDefault: 'none', group: 'routing', description: 'Outgoing interfaces for NAT' },
+  { name: 'ONEAPP_VNF_NAT4_PORT_FWD<n>', pattern: new RegExp(`^ONEAPP_VNF_NAT4_PORT_FWD${N}$`), kind: 'portForward', group: 'routing', description: 'With NAT: forward TCP and UDP [addr:]port to dest[:dport] (addresses may be <ETHn_IPm>, <ETHn_VIPm>, <ETHn_EPm>)' },
   { name: 'ONEAPP_VNF_ROUTER4_ENABLED', kind: 'boolean', default: 'NO', group: 'routing', description: 'Forward IPv4 between the interfaces' },
   { name: 'ONEAPP_VNF_ROUTER4_INTERFACES', kind: 'interfaces', default: 'all', group: 'routing', description: 'Interfaces to forward between' },
 

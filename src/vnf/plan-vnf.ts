@@ -1,4 +1,4 @@
-import type { Config, InterfaceSelection, Nic } from '../config/index.ts';
+import { subnetOf, type Config, type InterfaceSelection, type Nic } from '../config/index.ts';
 import { ConfigError } from '../errors.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
 import type { Action, Plan } from '../plan/plan.ts';
@@ -10,7 +10,7 @@ import { renderUnboundConf } from '../render/unbound-conf.ts';
 import type { RoleFacts } from '../roles/role.ts';
 import { collectBackends, type ServiceVm, type StaticLb } from './backends.ts';
 import { unboundInput } from './dns.ts';
-import { nicAddresses } from './placeholders.ts';
+import { nicAddresses, resolvePlaceholder } from './placeholders.ts';
 
 // The VNF: keepalived holds the VIPs, HAProxy forwards the cluster's ports to the nodes that
 // publish themselves, nftables routes and masquerades the private network. Pure.
@@ -101,6 +101,41 @@ export function vrrpInstances(config: Config, serviceId?: number): VrrpInstance[
   return vrrpPlan(config, serviceId).instances;
 }
 
+/** `ONEAPP_VNF_NAT4_PORT_FWD<n>` with its placeholders resolved. */
+export function portForwards(config: Config): { address?: string | undefined; port: number; destination: string; destinationPort: number }[] {
+  const nics = nicAddresses(config);
+  return config.nat4.portForwards.map((f) => {
+    const variable = `ONEAPP_VNF_NAT4_PORT_FWD${f.index}`;
+    return {
+      ...(f.address === undefined ? {} : { address: resolvePlaceholder(f.address, nics, variable) }),
+      port: f.port,
+      destination: resolvePlaceholder(f.destination, nics, variable),
+      destinationPort: f.destinationPort ?? f.port,
+    };
+  });
+}
+
+/**
+ * With ONEAPP_VNF_HAPROXY_INTERFACES set, a load balancer binds only an address of those NICs (an IP,
+ * a VIP, or in their subnet); one elsewhere is a configuration error, named, exit 2.
+ */
+function checkHaproxyInterfaces(config: Config): void {
+  if (config.haproxy.interfaces.include === 'all' && config.haproxy.interfaces.exclude.length === 0) return;
+  const selected = new Set(selectInterfaces(config.haproxy.interfaces, config.nics));
+  const nics = nicAddresses(config);
+  const issues = [];
+  for (const lb of config.loadBalancers) {
+    if (lb.ip === undefined) continue;
+    const ip = resolvePlaceholder(lb.ip, nics, `ONEAPP_VNF_HAPROXY_LB${lb.index}_IP`);
+    const owner = config.nics.find((nic) => nic.ip === ip || nic.vips.some((v) => v.address === ip) || nic.vrouterIp === ip)
+      ?? config.nics.find((nic) => nic.ip !== undefined && nic.prefixLength !== undefined && subnetOf(nic.ip, nic.prefixLength) === subnetOf(ip, nic.prefixLength));
+    if (owner === undefined || !selected.has(owner.name)) {
+      issues.push({ variable: `ONEAPP_VNF_HAPROXY_LB${lb.index}_IP`, shown: lb.ip, expected: `an address of ONEAPP_VNF_HAPROXY_INTERFACES (${[...selected].join(', ') || 'none'})${owner ? `, not of ${owner.name}` : ''}` });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+}
+
 /** The load balancers of the context, with an IP; their static servers. */
 export function staticLoadBalancers(config: Config): StaticLb[] {
   return config.loadBalancers
@@ -144,6 +179,7 @@ export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
         forward: true,
         ...(config.router4.enabled && config.router4.interfaces.include !== 'all' ? { forwardInterfaces: selectInterfaces(config.router4.interfaces, config.nics) } : {}),
         masqueradeOut: config.nat4.enabled ? selectInterfaces(config.nat4.interfacesOut, config.nics) : [],
+        portForwards: config.nat4.enabled ? portForwards(config) : [],
       })
     : renderNftablesRemoval();
   actions.push({ kind: 'file', path: NFTABLES_FILE, mode: 0o644, content: nftables });
@@ -169,6 +205,7 @@ export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
     actions.push({ kind: 'service', unit: KEEPALIVED_UNIT, operation: 'reload-or-restart' });
   }
 
+  checkHaproxyInterfaces(config);
   const haproxy = renderVnfHaproxy(config, cluster.service);
   if (haproxy.text !== undefined) {
     actions.push({ kind: 'file', path: HAPROXY_CFG, mode: 0o644, content: haproxy.text });

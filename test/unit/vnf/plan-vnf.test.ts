@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Action, Plan } from '../../../src/plan/plan.ts';
 import { ConfigError } from '../../../src/errors.ts';
+import { PlaceholderError } from '../../../src/vnf/placeholders.ts';
 import type { VrrpInstance } from '../../../src/render/keepalived-conf.ts';
 import { planVnf, vrrpInstances } from '../../../src/vnf/plan-vnf.ts';
 import { clusterFrom, configFrom } from '../../support/cluster.ts';
@@ -88,9 +89,17 @@ describe('planVnf', () => {
     expect(services(again)).toEqual(services(planFor({})));
   });
 
-  test('no VIP and no load balancer IP: neither keepalived nor HAProxy, DNS still', () => {
+  test('no VIP at all (one VNF): no keepalived; HAProxy on the VNF\'s own public IP, DNS and NAT still', () => {
     const plan = planFor({ ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '' });
-    expect(services(plan)).toEqual(['restart unbound.service']);
+    expect(services(plan)).toEqual(['reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'restart unbound.service']);
+    expect(file(plan, '/etc/keepalived/keepalived.conf')).toBeUndefined();
+    const cfg = file(plan, '/etc/haproxy/haproxy.cfg')?.content ?? '';
+    for (const port of [9345, 6443, 443, 80]) expect(cfg).toContain(`bind 192.168.150.100:${port}`);
+    expect(file(plan, '/etc/nftables.d/oneke.nft')?.content).toContain('masquerade');
+  });
+
+  test('no VIP and no eth0: no load balancer at all', () => {
+    const plan = planFor({ ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '', ETH0_IP: '', ETH0_MASK: '', ETH0_MAC: '' });
     expect(file(plan, '/etc/haproxy/haproxy.cfg')).toBeUndefined();
   });
 });
@@ -229,5 +238,48 @@ describe('keepalived as the official VNF needs it', () => {
     const text = file(planFor({ ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES' }), '/etc/keepalived/keepalived.conf')?.content ?? '';
     expect(text).not.toContain('vrrp_instance ETH0');
     expect(text).toMatch(/vrrp_instance ETH1 \{[\s\S]*interface eth1[\s\S]*192\.168\.150\.86\/24 dev eth0/);
+  });
+});
+
+describe('the VNF variables of the official template', () => {
+  const issuesOf = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues.map((i) => `${i.variable}: ${i.expected}`);
+      if (error instanceof PlaceholderError) return [error.variable];
+      throw error;
+    }
+    return [];
+  };
+
+  test('ONEAPP_VNF_HAPROXY_INTERFACES=eth0 with LBs on <ETH0_EP0> (the official template) binds them', () => {
+    const plan = planFor({ ONEAPP_VNF_HAPROXY_INTERFACES: 'eth0', ONEAPP_VNF_HAPROXY_LB0_IP: '<ETH0_EP0>' });
+    expect(file(plan, '/etc/haproxy/haproxy.cfg')?.content).toContain('bind 192.168.150.86:9345');
+  });
+
+  test.each([
+    ['an LB on the private VIP while only eth0 may bind', { ONEAPP_VNF_HAPROXY_INTERFACES: 'eth0', ONEAPP_VNF_HAPROXY_LB3_IP: '<ETH1_VIP0>' }, ['ONEAPP_VNF_HAPROXY_LB3_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth0), not of eth1']],
+    ['eth0 excluded', { ONEAPP_VNF_HAPROXY_INTERFACES: '!eth0', ONEAPP_VNF_HAPROXY_LB0_PORT: '' }, [0, 1, 2, 3].map((i) => `ONEAPP_VNF_HAPROXY_LB${i}_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth1), not of eth0`)],
+    ['an address on no NIC of the VNF', { ONEAPP_VNF_HAPROXY_INTERFACES: 'eth0,eth1', ONEAPP_VNF_HAPROXY_LB2_IP: '10.99.0.1' }, ['ONEAPP_VNF_HAPROXY_LB2_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth0, eth1)']],
+  ])('refused, exit 2: %s', (_name, vars, expected) => {
+    expect(issuesOf(() => planFor(vars))).toEqual(expected);
+  });
+
+  test('ONEAPP_VNF_NAT4_PORT_FWD<n>: DNAT of TCP and UDP, placeholders resolved, forwarded through a restricted router', () => {
+    const nft =
+      file(
+        planFor({
+          ONEAPP_VNF_ROUTER4_ENABLED: 'YES',
+          ONEAPP_VNF_ROUTER4_INTERFACES: 'eth0,eth1',
+          ONEAPP_VNF_NAT4_PORT_FWD0: '<ETH0_EP0>:2222:172.20.0.5:22',
+          ONEAPP_VNF_NAT4_PORT_FWD1: '8080:<ETH1_IP0>',
+        }),
+        '/etc/nftables.d/oneke.nft',
+      )?.content ?? '';
+    expect(nft).toMatch(/chain prerouting \{\n\s+type nat hook prerouting priority dstnat; policy accept;\n\s+ip daddr 192\.168\.150\.86 meta l4proto \{ tcp, udp \} th dport 2222 dnat to 172\.20\.0\.5:22\n\s+meta l4proto \{ tcp, udp \} th dport 8080 dnat to 172\.20\.0\.100:8080\n/);
+    expect(nft).toContain('ct status dnat accept');
+    // Without NAT, no port forward.
+    expect(file(planFor({ ONEAPP_VNF_NAT4_ENABLED: 'NO', ONEAPP_VNF_NAT4_PORT_FWD0: '2222:172.20.0.5:22' }), '/etc/nftables.d/oneke.nft')?.content).not.toContain('dnat');
   });
 });
