@@ -269,9 +269,10 @@ export const dnsListen = simple<readonly DnsListen[]>('NIC names (eth1), address
 });
 
 /** A DNS zone name such as `vr` or `cluster.example` (a trailing dot is dropped); lower case. */
-export const dnsDomain = simple('a DNS domain like vr or cluster.example (letters, digits, - and .)', (raw) => {
+export const dnsDomain = simple('a DNS domain like vr or cluster.example (letters, digits, - and .; not all digits at the end)', (raw) => {
   const name = raw.endsWith('.') ? raw.slice(0, -1) : raw;
-  return name.length <= 200 && name.split('.').every((label) => DNS_LABEL.test(label)) ? name.toLowerCase() : undefined;
+  // At most 200 characters: the zone's names (`vip12.eth3.<domain>`) must stay within 253.
+  return name.length <= 200 && isDnsName(name) ? name.toLowerCase() : undefined;
 });
 
 /** `ONEAPP_VNF_NAT4_PORT_FWD<n>`: `[addr:]port:dest[:dport]`; addresses may be placeholders. */

@@ -18,7 +18,7 @@
 //   upstream timeout on IPv6 root servers.
 
 import { InternalError } from '../errors.ts';
-import { parseIp, parseIpWithPrefix } from './addresses.ts';
+import { isDnsName, parseIp, parseIpWithPrefix } from './addresses.ts';
 import { assertIntegerIn } from './names.ts';
 
 export interface DnsAddress {
@@ -48,10 +48,9 @@ export interface UnboundInput {
   readonly zone?: { readonly domain: string; readonly records: readonly ZoneRecord[] } | undefined;
 }
 
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
+/** Lower case only: the names go into the file as they are and must match what clients ask. */
 function isName(text: string): boolean {
-  return text.length > 0 && text.length <= 253 && text.split('.').every((label) => LABEL.test(label));
+  return isDnsName(text) && text === text.toLowerCase();
 }
 
 function address(entry: DnsAddress, what: string): { text: string; family: 4 | 6 } {

@@ -39,6 +39,7 @@ describe('DNS variables', () => {
     ['ONEAPP_VNF_DNS_CLUSTER_DOMAIN', 'k8s.example.', true],
     ['ONEAPP_VNF_DNS_CLUSTER_DOMAIN', 'bad domain', false],
     ['ONEAPP_VNF_DNS_CLUSTER_DOMAIN', 'a"b', false],
+    ['ONEAPP_VNF_DNS_CLUSTER_DOMAIN', 'cluster.123', false],
     ['ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', '1128', true],
     ['ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', '0', false],
     ['ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', '1.5', false],
