@@ -116,6 +116,8 @@ export interface Config {
     readonly interfaces: InterfaceSelection;
     readonly refreshRateSeconds: number;
     readonly onegateEnabled: boolean;
+    /** `ONEAPP_VNF_HAPROXY_ENABLED` (the official VNF template passes YES). */
+    readonly enabled: boolean;
   };
   readonly keepalived: {
     readonly vrid: number;

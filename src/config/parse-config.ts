@@ -322,6 +322,7 @@ function assemble(reader: Reader): Config {
       interfaces: reader.withDefault('ONEAPP_VNF_HAPROXY_INTERFACES', 'interfaces'),
       refreshRateSeconds: reader.withDefault('ONEAPP_VNF_HAPROXY_REFRESH_RATE', 'refreshRate'),
       onegateEnabled: reader.withDefault('ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', 'boolean'),
+      enabled: reader.withDefault('ONEAPP_VNF_HAPROXY_ENABLED', 'boolean'),
     },
     keepalived: readKeepalived(reader, nics, serviceId, vmId),
     nat4: {

@@ -135,6 +135,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_VNF_HAPROXY_LB<i>_SERVER<j>_PORT', pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_SERVER${N}_PORT$`), kind: 'port', group: 'load balancers', description: 'Port of static backend <j> of LB<i>' },
   { name: 'ONEAPP_VNF_HAPROXY_INTERFACES', kind: 'interfaces', default: 'all', group: 'load balancers', description: 'Interfaces HAProxy may bind on' },
   { name: 'ONEAPP_VNF_HAPROXY_REFRESH_RATE', kind: 'refreshRate', default: '3', group: 'load balancers', description: 'Seconds between backend refreshes from OneGate (one request each; the reference polled every 30 s with 1 + N)' },
+  { name: 'ONEAPP_VNF_HAPROXY_ENABLED', kind: 'boolean', default: 'YES', group: 'load balancers', description: 'Run HAProxy on the VNF (NO: no load balancer at all)' },
   { name: 'ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', kind: 'boolean', default: 'YES', group: 'load balancers', description: 'Add the backends that the service VMs publish in OneGate' },
 
   // keepalived.

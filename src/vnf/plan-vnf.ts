@@ -205,8 +205,8 @@ export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
     actions.push({ kind: 'service', unit: KEEPALIVED_UNIT, operation: 'reload-or-restart' });
   }
 
-  checkHaproxyInterfaces(config);
-  const haproxy = renderVnfHaproxy(config, cluster.service);
+  if (config.haproxy.enabled) checkHaproxyInterfaces(config);
+  const haproxy = config.haproxy.enabled ? renderVnfHaproxy(config, cluster.service) : { text: undefined, warnings: [] };
   if (haproxy.text !== undefined) {
     actions.push({ kind: 'file', path: HAPROXY_CFG, mode: 0o644, content: haproxy.text });
     actions.push({ kind: 'command', argv: ['haproxy', '-c', '-q', '-f', HAPROXY_CFG], paths: [4], why: 'check the configuration before HAProxy loads it' });

@@ -50,6 +50,7 @@ const DEFAULTS: [string, (config: Config) => unknown, unknown][] = [
   ['ONEAPP_VNF_HAPROXY_REFRESH_RATE', (c) => c.haproxy.refreshRateSeconds, 3],
   ['ONEAPP_K8S_WAIT_TIMEOUT', (c) => c.k8s.waitSeconds, 1200],
   ['ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', (c) => c.haproxy.onegateEnabled, true],
+  ['ONEAPP_VNF_HAPROXY_ENABLED', (c) => c.haproxy.enabled, true],
   ['ONEAPP_VNF_KEEPALIVED_VRID', (c) => [c.keepalived.vrid, c.keepalived.vridSource], [1, 'fallback']],
   ['ONEAPP_VNF_KEEPALIVED_PASSWORD', (c) => c.keepalived.password, undefined],
   ['VROUTER_KEEPALIVED_PASSWORD', (c) => c.keepalived.password, undefined],

@@ -253,6 +253,12 @@ describe('the VNF variables of the official template', () => {
     return [];
   };
 
+  test('ONEAPP_VNF_HAPROXY_ENABLED=NO: no HAProxy and no sync, the rest runs', () => {
+    const plan = planFor({ ONEAPP_VNF_HAPROXY_ENABLED: 'NO' });
+    expect(file(plan, '/etc/haproxy/haproxy.cfg')).toBeUndefined();
+    expect(services(plan)).toEqual(['reload-or-restart keepalived.service', 'restart unbound.service']);
+  });
+
   test('ONEAPP_VNF_HAPROXY_INTERFACES=eth0 with LBs on <ETH0_EP0> (the official template) binds them', () => {
     const plan = planFor({ ONEAPP_VNF_HAPROXY_INTERFACES: 'eth0', ONEAPP_VNF_HAPROXY_LB0_IP: '<ETH0_EP0>' });
     expect(file(plan, '/etc/haproxy/haproxy.cfg')?.content).toContain('bind 192.168.150.86:9345');
