@@ -1,9 +1,9 @@
 // The one typed, validated, frozen configuration that every other part of the agent reads. Built
 // once from the context by parseConfig; nothing reads context variables after that.
 
-import type { AddressRange, CniName, Filesystem, InterfaceSelection } from './parsers.ts';
+import type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection, PortForward } from './parsers.ts';
 
-export type { AddressRange, CniName, Filesystem, InterfaceSelection } from './parsers.ts';
+export type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection, PortForward } from './parsers.ts';
 
 export interface HostPort {
   /** An IPv4 address or a DNS name. */
@@ -54,24 +54,29 @@ export interface StaticServer {
 export interface LoadBalancer {
   /** 0 supervisor (9345), 1 Kubernetes API (6443), 2 HTTPS ingress, 3 HTTP ingress; more when configured. */
   readonly index: number;
-  /** An IPv4 or a placeholder (`<ETH0_EP0>`); undefined when neither it nor the public VIP is set. */
+  /**
+   * An IPv4 or a placeholder (`<ETH0_EP0>`); by default the public VIP, else `<ETH0_EP0>` when the VM
+   * has an eth0 (a service without VIPs: the VNF's own public address); else undefined.
+   */
   readonly ip: string | undefined;
   readonly port: number;
   readonly staticServers: readonly StaticServer[];
 }
 
 /** Where the keepalived VRID came from; the fallbacks risk clashes between clusters on one network. */
-export type VridSource = 'ONEAPP_VNF_KEEPALIVED_VRID' | 'SERVICE_ID' | 'VMID' | 'fallback';
+export type VridSource = 'ONEAPP_VNF_KEEPALIVED_VRID' | 'VROUTER_KEEPALIVED_ID' | 'VROUTER_ID' | 'SERVICE_ID' | 'VMID' | 'fallback';
 
 /** Effective keepalived settings of one NIC: its overrides, else the global values. */
 export interface KeepalivedNic {
   readonly nic: string;
   readonly index: number;
   readonly vrid: number;
+  /** `ONEAPP_VNF_KEEPALIVED_ETH<n>_VRID` was set: the VRID is not a default. */
+  readonly ownVrid: boolean;
   readonly password: string | undefined;
   readonly intervalSeconds: number;
   readonly priority: number;
-  /** `ONEAPP_VNF_KEEPALIVED_ETH<n>_SKIP`. */
+  /** `ONEAPP_VNF_KEEPALIVED_ETH<n>_SKIP`: no VRRP here; its VIPs move in another NIC's instance. */
   readonly skip: boolean;
 }
 
@@ -111,6 +116,8 @@ export interface Config {
     readonly interfaces: InterfaceSelection;
     readonly refreshRateSeconds: number;
     readonly onegateEnabled: boolean;
+    /** `ONEAPP_VNF_HAPROXY_ENABLED` (the official VNF template passes YES). */
+    readonly enabled: boolean;
   };
   readonly keepalived: {
     readonly vrid: number;
@@ -126,10 +133,27 @@ export interface Config {
     readonly enabled: boolean;
     /** Nothing (an empty include list) unless set, as in the reference. */
     readonly interfacesOut: InterfaceSelection;
+    /** `ONEAPP_VNF_NAT4_PORT_FWD<n>` by n; applied with NAT on. */
+    readonly portForwards: readonly (PortForward & { readonly index: number })[];
   };
   readonly router4: {
     readonly enabled: boolean;
     readonly interfaces: InterfaceSelection;
+  };
+  /** The VNF's DNS server (`ONEAPP_VNF_DNS_*`); on only when `network.dnsEnabled`. */
+  readonly dns: {
+    readonly clusterDomain: string;
+    /** Empty: none given. */
+    readonly nameservers: readonly DnsServer[];
+    readonly useRootServers: boolean;
+    /** Undefined: every address of the VNF. */
+    readonly interfaces: readonly DnsListen[] | undefined;
+    /** Undefined: the VNF's subnets. */
+    readonly allowedNetworks: readonly string[] | undefined;
+    readonly tcp: boolean;
+    readonly udp: boolean;
+    readonly upstreamTimeoutMs: number;
+    readonly maxCacheTtlSeconds: number;
   };
   /** Undefined when neither the variable nor the public VIP is set; Kubernetes roles require them. */
   readonly endpoints: {

@@ -2,7 +2,7 @@
 
 export { deepFreeze, secretValues } from './config.ts';
 export type { Config, HostPort, KeepalivedNic, LoadBalancer, Nic, StaticServer, Vip, VridSource } from './config.ts';
-export type { AddressRange, CniName, Filesystem, InterfaceSelection } from './parsers.ts';
+export type { AddressRange, CniName, DnsListen, DnsServer, Filesystem, InterfaceSelection, PortForward } from './parsers.ts';
 export { defaultNoProxy, defaultRke2Release, defaultRke2Version, deriveEndpoint, deriveVrid, subnetOf } from './derive.ts';
 export { assertConfig, parseConfig } from './parse-config.ts';
 export type { ParseConfigResult } from './parse-config.ts';

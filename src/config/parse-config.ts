@@ -196,12 +196,21 @@ function readStaticServers(reader: Reader, lb: number): StaticServer[] {
   return servers;
 }
 
-function readLoadBalancers(reader: Reader, publicVip: string | undefined): LoadBalancer[] {
+/** Load balancer indices above this are refused: each is a frontend and a backend of HAProxy. */
+export const MAX_LB_INDEX = 99;
+
+function readLoadBalancers(reader: Reader, publicVip: string | undefined, nics: readonly Nic[]): LoadBalancer[] {
   const indices = new Set([0, 1, 2, 3, ...indicesOf(reader, LB_VARIABLE)]);
+  // Without VIPs (one VNF, no HA) the load balancers bind the VNF's own public address.
+  const defaultIp = publicVip ?? (nics.some((nic) => nic.index === 0 && nic.ip !== undefined) ? '<ETH0_EP0>' : undefined);
   const loadBalancers: LoadBalancer[] = [];
   for (const index of [...indices].sort((a, b) => a - b)) {
     const portName = `ONEAPP_VNF_HAPROXY_LB${index}_PORT`;
-    const ip = reader.optional(`ONEAPP_VNF_HAPROXY_LB${index}_IP`, 'lbAddress') ?? publicVip;
+    if (index > MAX_LB_INDEX) {
+      for (const name of reader.setNames(LB_VARIABLE).filter((n) => Number(LB_VARIABLE.exec(n)?.[1]) === index)) reader.report(name, `a load balancer index 0-${MAX_LB_INDEX}`);
+      continue;
+    }
+    const ip = reader.optional(`ONEAPP_VNF_HAPROXY_LB${index}_IP`, 'lbAddress') ?? defaultIp;
     const staticServers = readStaticServers(reader, index);
     // Only LB0 to LB3 have a default port; a further LB without a port cannot be served.
     const port = index <= 3 ? reader.withDefault(portName, 'port') : reader.optional(portName, 'port');
@@ -215,18 +224,30 @@ function readLoadBalancers(reader: Reader, publicVip: string | undefined): LoadB
 }
 
 function readKeepalived(reader: Reader, nics: readonly Nic[], serviceId: number | undefined, vmId: number | undefined): Config['keepalived'] {
-  const { vrid, source } = deriveVrid(reader.optional('ONEAPP_VNF_KEEPALIVED_VRID', 'vrid'), serviceId, vmId);
-  const password = reader.optional('ONEAPP_VNF_KEEPALIVED_PASSWORD', 'keepalivedPassword');
+  // The legacy VRouter names count when the new ones are not set (the reference does the same).
+  const given = reader.optional('ONEAPP_VNF_KEEPALIVED_VRID', 'vrid');
+  const legacyVrid = reader.optional('VROUTER_KEEPALIVED_ID', 'vrid');
+  const vrouterId = reader.optional('VROUTER_ID', 'nonNegativeInteger');
+  const derived = deriveVrid(given ?? legacyVrid, serviceId, vmId);
+  const { vrid, source } =
+    given === undefined && legacyVrid !== undefined
+      ? { vrid: legacyVrid, source: 'VROUTER_KEEPALIVED_ID' as const }
+      : given === undefined && derived.source !== 'SERVICE_ID' && vrouterId !== undefined
+        ? { vrid: (vrouterId % 255) + 1, source: 'VROUTER_ID' as const }
+        : derived;
+  const password = reader.optional('ONEAPP_VNF_KEEPALIVED_PASSWORD', 'keepalivedPassword') ?? reader.optional('VROUTER_KEEPALIVED_PASSWORD', 'keepalivedPassword');
   const intervalSeconds = reader.withDefault('ONEAPP_VNF_KEEPALIVED_INTERVAL', 'advertInterval');
   const priority = reader.withDefault('ONEAPP_VNF_KEEPALIVED_PRIORITY', 'priority');
   const indices = new Set([...nics.map((nic) => nic.index), ...indicesOf(reader, KEEPALIVED_NIC_VARIABLE)]);
   const perNic: Record<string, KeepalivedNic> = {};
   for (const n of [...indices].sort((a, b) => a - b)) {
     const prefix = `ONEAPP_VNF_KEEPALIVED_ETH${n}`;
+    const ownVrid = reader.optional(`${prefix}_VRID`, 'vrid');
     perNic[`eth${n}`] = {
       nic: `eth${n}`,
       index: n,
-      vrid: reader.optional(`${prefix}_VRID`, 'vrid') ?? vrid,
+      vrid: ownVrid ?? vrid,
+      ownVrid: ownVrid !== undefined,
       password: reader.optional(`${prefix}_PASSWORD`, 'keepalivedPassword') ?? password,
       intervalSeconds: reader.optional(`${prefix}_INTERVAL`, 'advertInterval') ?? intervalSeconds,
       priority: reader.optional(`${prefix}_PRIORITY`, 'priority') ?? priority,
@@ -255,7 +276,7 @@ function assemble(reader: Reader): Config {
   const publicVip = reader.optional('ONEAPP_VROUTER_ETH0_VIP0', 'vip')?.address;
   const privateVip = reader.optional('ONEAPP_VROUTER_ETH1_VIP0', 'vip')?.address;
   const nics = readNics(reader);
-  const loadBalancers = readLoadBalancers(reader, publicVip);
+  const loadBalancers = readLoadBalancers(reader, publicVip, nics);
   // LB0 and LB1 always exist: their ports have defaults.
   const lbPort = (index: number): number => loadBalancers.find((lb) => lb.index === index)?.port ?? 0;
 
@@ -301,15 +322,31 @@ function assemble(reader: Reader): Config {
       interfaces: reader.withDefault('ONEAPP_VNF_HAPROXY_INTERFACES', 'interfaces'),
       refreshRateSeconds: reader.withDefault('ONEAPP_VNF_HAPROXY_REFRESH_RATE', 'refreshRate'),
       onegateEnabled: reader.withDefault('ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', 'boolean'),
+      enabled: reader.withDefault('ONEAPP_VNF_HAPROXY_ENABLED', 'boolean'),
     },
     keepalived: readKeepalived(reader, nics, serviceId, vmId),
     nat4: {
       enabled: reader.withDefault('ONEAPP_VNF_NAT4_ENABLED', 'boolean'),
       interfacesOut: reader.optional('ONEAPP_VNF_NAT4_INTERFACES_OUT', 'interfaces') ?? { include: [], exclude: [] },
+      portForwards: reader.setNamesOf('ONEAPP_VNF_NAT4_PORT_FWD<n>').flatMap((name) => {
+        const forward = reader.optional(name, 'portForward');
+        return forward === undefined ? [] : [{ ...forward, index: Number(/(\d+)$/.exec(name)?.[1]) }];
+      }),
     },
     router4: {
       enabled: reader.withDefault('ONEAPP_VNF_ROUTER4_ENABLED', 'boolean'),
       interfaces: reader.withDefault('ONEAPP_VNF_ROUTER4_INTERFACES', 'interfaces'),
+    },
+    dns: {
+      clusterDomain: reader.withDefault('ONEAPP_VNF_DNS_CLUSTER_DOMAIN', 'dnsDomain'),
+      nameservers: reader.optional('ONEAPP_VNF_DNS_NAMESERVERS', 'dnsForwarders') ?? [],
+      useRootServers: reader.withDefault('ONEAPP_VNF_DNS_USE_ROOTSERVERS', 'boolean'),
+      interfaces: reader.optional('ONEAPP_VNF_DNS_INTERFACES', 'dnsListen'),
+      allowedNetworks: reader.optional('ONEAPP_VNF_DNS_ALLOWED_NETWORKS', 'cidrList'),
+      tcp: !reader.withDefault('ONEAPP_VNF_DNS_TCP_DISABLED', 'boolean'),
+      udp: !reader.withDefault('ONEAPP_VNF_DNS_UDP_DISABLED', 'boolean'),
+      upstreamTimeoutMs: reader.withDefault('ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', 'upstreamTimeout'),
+      maxCacheTtlSeconds: reader.withDefault('ONEAPP_VNF_DNS_MAX_CACHE_TTL', 'cacheTtl'),
     },
     endpoints,
     k8s: {

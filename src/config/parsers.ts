@@ -92,6 +92,10 @@ export const vrid = simple('a VRRP router id 1-255', integerIn(1, 255));
 /** 255 is the address owner's priority in VRRP; our instances start as BACKUP, so it is excluded. */
 export const priority = simple('a VRRP priority 1-254', integerIn(1, 254));
 export const refreshRate = simple('a whole number of seconds 1-86400', integerIn(1, 86400));
+/** unbound's unknown-server-time-limit: how long to wait for an upstream nameserver that has no timing yet. */
+export const upstreamTimeout = simple('a whole number of milliseconds 1-120000', integerIn(1, 120000));
+/** unbound's cache-max-ttl. */
+export const cacheTtl = simple('a whole number of seconds 0-604800', integerIn(0, 604800));
 export const waitTimeout = simple('a whole number of seconds 30-86400', integerIn(30, 86400));
 
 /** keepalived's advert_int: seconds, fractional down to centiseconds (VRRPv3), at most 255. */
@@ -176,6 +180,25 @@ export const ipv4WithPrefix = simple<AddressWithPrefix>('an IPv4 address, option
   return prefixLength === undefined ? undefined : { address, prefixLength };
 });
 
+/**
+ * A VIP: a unicast host address. Not 0.0.0.0/the broadcast, loopback, multicast, a /0, nor the
+ * network or broadcast address of its own prefix (keepalived would add it, and nothing could use it).
+ */
+export const vipAddress = simple<AddressWithPrefix>('a unicast IPv4 host address, optionally with a prefix length 1-32 (10.0.0.1 or 10.0.0.1/24); not a network, broadcast, loopback or multicast address', (raw) => {
+  const parsed = ipv4WithPrefix.parse(raw);
+  if (!parsed.ok) return undefined;
+  const { address, prefixLength } = parsed.value;
+  const value = ipv4ToNumber(address);
+  const first = value >>> 24;
+  if (value === 0 || value === 0xffffffff || first === 0 || first === 127 || first >= 224 || prefixLength === 0) return undefined;
+  if (prefixLength !== undefined && prefixLength < 31) {
+    const hostBits = 2 ** (32 - prefixLength) - 1;
+    const host = value % (hostBits + 1);
+    if (host === 0 || host === hostBits) return undefined;
+  }
+  return parsed.value;
+});
+
 /** Where a load balancer binds: an IPv4 or a placeholder the VNF resolves. */
 export const lbAddress = simple('an IPv4 address or a placeholder like <ETH0_EP0>', (raw) => (isIpv4(raw) || isPlaceholder(raw) ? raw : undefined));
 
@@ -198,6 +221,84 @@ export const netmask = simple<Netmask>('a dotted IPv4 netmask like 255.255.255.0
 export const nameservers = simple('IPv4 or IPv6 addresses separated by spaces or commas', (raw) => {
   const items = splitList(raw);
   return items.length > 0 && items.every((item) => isIpv4(item) || isIpv6(item)) ? items : undefined;
+});
+
+/** An address with an optional `@port`, as unbound writes its listen and forward addresses. */
+function addressAtPort(raw: string): { address: string; port: number | undefined } | undefined {
+  const at = raw.lastIndexOf('@');
+  const address = at === -1 ? raw : raw.slice(0, at);
+  if (!isIpv4(address) && !isIpv6(address)) return undefined;
+  if (at === -1) return { address, port: undefined };
+  const port = integerIn(1, 65535)(raw.slice(at + 1));
+  return port === undefined ? undefined : { address, port };
+}
+
+export interface DnsServer {
+  readonly address: string;
+  /** Undefined: 53. */
+  readonly port: number | undefined;
+}
+
+/** Upstream nameservers of the VNF's DNS: addresses, each optionally `@port`. */
+export const dnsForwarders = simple<readonly DnsServer[]>('IPv4 or IPv6 addresses (optionally addr@port) separated by spaces, commas or semicolons', (raw) => {
+  const items = splitList(raw, /[\s,;]+/).map(addressAtPort);
+  return items.length > 0 && items.every((item) => item !== undefined) ? (items as DnsServer[]) : undefined;
+});
+
+/** Where the VNF's DNS listens: a NIC name (its addresses and VIPs), an address, either with `@port`. */
+export interface DnsListen {
+  readonly nic: string | undefined;
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+}
+
+export const dnsListen = simple<readonly DnsListen[]>('NIC names (eth1), addresses or addr@port, separated by spaces or commas', (raw) => {
+  const items: DnsListen[] = [];
+  for (const item of splitList(raw, /[\s,;]+/)) {
+    const asAddress = addressAtPort(item);
+    if (asAddress !== undefined) {
+      items.push({ nic: undefined, ...asAddress });
+      continue;
+    }
+    const m = /^(eth(?:0|[1-9]\d{0,3}))(?:@(\d{1,5}))?$/.exec(item);
+    const port = m?.[2] === undefined ? undefined : integerIn(1, 65535)(m[2]);
+    if (m === null || (m[2] !== undefined && port === undefined)) return undefined;
+    items.push({ nic: m[1], address: undefined, port });
+  }
+  return items.length > 0 ? items : undefined;
+});
+
+/** A DNS zone name such as `vr` or `cluster.example` (a trailing dot is dropped); lower case. */
+export const dnsDomain = simple('a DNS domain like vr or cluster.example (letters, digits, - and .; not all digits at the end)', (raw) => {
+  const name = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+  // At most 200 characters: the zone's names (`vip12.eth3.<domain>`) must stay within 253.
+  return name.length <= 200 && isDnsName(name) ? name.toLowerCase() : undefined;
+});
+
+/** `ONEAPP_VNF_NAT4_PORT_FWD<n>`: `[addr:]port:dest[:dport]`; addresses may be placeholders. */
+export interface PortForward {
+  /** Where the packets arrive; undefined: any address of the VNF. */
+  readonly address: string | undefined;
+  readonly port: number;
+  readonly destination: string;
+  /** Undefined: the same port. */
+  readonly destinationPort: number | undefined;
+}
+
+export const portForward = simple<PortForward>('[addr:]port:dest[:dport] with IPv4 addresses or placeholders like <ETH0_EP0> and ports 1-65535 (e.g. <ETH0_EP0>:2222:10.0.0.5:22)', (raw) => {
+  const parts = raw.split(':');
+  const isAddress = (text: string): boolean => isIpv4(text) || isPlaceholder(text);
+  const toPort = integerIn(1, 65535);
+  let address: string | undefined;
+  let rest: string[];
+  if (parts.length === 4 || (parts.length === 3 && !/^\d+$/.test(parts[0] ?? ''))) [address, ...rest] = parts;
+  else rest = parts;
+  if (rest.length < 2 || rest.length > 3 || (address !== undefined && !isAddress(address))) return undefined;
+  const [portText = '', destination = '', destinationPortText] = rest;
+  const port = toPort(portText);
+  const destinationPort = destinationPortText === undefined ? undefined : toPort(destinationPortText);
+  if (port === undefined || !isAddress(destination) || (destinationPortText !== undefined && destinationPort === undefined)) return undefined;
+  return { address, port, destination, destinationPort };
 });
 
 // ---- networks -------------------------------------------------------------------------------------

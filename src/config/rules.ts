@@ -7,6 +7,7 @@ import type { RoleName } from '../plan/plan.ts';
 import type { Config } from './config.ts';
 import { ipv4ToNumber } from './parsers.ts';
 import { showValue } from './show-value.ts';
+import { nicAddresses, tryResolvePlaceholder } from '../vnf/placeholders.ts';
 
 export interface RuleContext {
   readonly config: Config;
@@ -59,7 +60,37 @@ export const vrrpPasswordNeedsWholeSeconds: Rule = ({ config, report, hasIssue }
   }
 };
 
-export const RULES: readonly Rule[] = [metallbNeedsAddresses, loadBalancerBindsAreUnique, podAndServiceNetworksAreDisjoint, vrrpPasswordNeedsWholeSeconds];
+/** A DNS server with neither TCP nor UDP would answer nobody. */
+export const dnsNeedsATransport: Rule = ({ config, report }) => {
+  if (config.network.dnsEnabled && !config.dns.tcp && !config.dns.udp) report('ONEAPP_VNF_DNS_UDP_DISABLED', 'NO while ONEAPP_VNF_DNS_TCP_DISABLED=YES: the DNS would answer on neither');
+};
+
+/** A listen entry naming a NIC must name one the VNF has. */
+export const dnsInterfacesExist: Rule = ({ config, report, hasIssue }) => {
+  if (!config.network.dnsEnabled || hasIssue('ONEAPP_VNF_DNS_INTERFACES')) return;
+  const missing = (config.dns.interfaces ?? []).find((entry) => entry.nic !== undefined && !config.nics.some((nic) => nic.name === entry.nic));
+  if (missing !== undefined) report('ONEAPP_VNF_DNS_INTERFACES', `NICs of this VM (${config.nics.map((n) => n.name).join(', ') || 'none'}); there is no ${missing.nic ?? ''}`);
+};
+
+/** A placeholder must name an address the context gives this VM, else the VNF fails later at plan time. */
+export const placeholdersResolve: Rule = ({ config, report, hasIssue }) => {
+  const nics = nicAddresses(config);
+  const check = (variable: string, value: string | undefined): void => {
+    if (value === undefined || hasIssue(variable)) return;
+    const result = tryResolvePlaceholder(value, nics);
+    if (!result.ok) report(variable, `a placeholder for an address of this VM: ${result.reason}`);
+  };
+  for (const lb of config.loadBalancers) {
+    check(`ONEAPP_VNF_HAPROXY_LB${lb.index}_IP`, lb.ip);
+    for (const server of lb.staticServers) check(`ONEAPP_VNF_HAPROXY_LB${lb.index}_SERVER${server.index}_HOST`, server.host);
+  }
+  for (const forward of config.nat4.portForwards) {
+    check(`ONEAPP_VNF_NAT4_PORT_FWD${forward.index}`, forward.address);
+    check(`ONEAPP_VNF_NAT4_PORT_FWD${forward.index}`, forward.destination);
+  }
+};
+
+export const RULES: readonly Rule[] = [placeholdersResolve, metallbNeedsAddresses, loadBalancerBindsAreUnique, podAndServiceNetworksAreDisjoint, vrrpPasswordNeedsWholeSeconds, dnsNeedsATransport, dnsInterfacesExist];
 
 function cidrRange(cidr: string): [number, number] {
   const [address = '', prefix = '32'] = cidr.split('/');

@@ -14,9 +14,15 @@ export const VALUE_KINDS = {
   priority: parsers.priority,
   advertInterval: parsers.advertInterval,
   refreshRate: parsers.refreshRate,
+  upstreamTimeout: parsers.upstreamTimeout,
+  cacheTtl: parsers.cacheTtl,
+  dnsForwarders: parsers.dnsForwarders,
+  dnsListen: parsers.dnsListen,
+  dnsDomain: parsers.dnsDomain,
   waitTimeout: parsers.waitTimeout,
   ipv4: parsers.ipv4,
-  vip: parsers.ipv4WithPrefix,
+  vip: parsers.vipAddress,
+  portForward: parsers.portForward,
   lbAddress: parsers.lbAddress,
   serverHost: parsers.serverHost,
   macAddress: parsers.macAddress,
@@ -53,6 +59,7 @@ export type VariableGroup =
   | 'load balancers'
   | 'keepalived'
   | 'routing'
+  | 'dns'
   | 'endpoints'
   | 'kubernetes'
   | 'add-ons'
@@ -103,7 +110,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: PUBLIC_VIP, kind: 'vip', group: 'network', description: 'Public VIP: the control-plane endpoint and default LB address' },
   { name: 'ONEAPP_VROUTER_ETH1_VIP0', kind: 'vip', group: 'network', description: 'Private VIP: gateway and nameserver of the private network' },
   { name: 'ONEAPP_VROUTER_ETH<n>_VIP<m>', pattern: new RegExp(`^ONEAPP_VROUTER_ETH${N}_VIP${N}$`), kind: 'vip', group: 'network', description: 'A further VIP that keepalived holds on eth<n>' },
-  { name: 'ONEAPP_VNF_DNS_ENABLED', kind: 'boolean', default: 'YES', group: 'network', description: 'Make the private VIP (or FALLBACK_DNS) the only nameserver of the nodes' },
+  { name: 'ONEAPP_VNF_DNS_ENABLED', kind: 'boolean', default: 'YES', group: 'network', description: 'The VNF serves DNS; the nodes make the private VIP (or FALLBACK_DNS) their only nameserver' },
   { name: 'FALLBACK_GW', kind: 'ipv4', group: 'network', description: 'Default gateway of the nodes when there is no private VIP' },
   { name: 'FALLBACK_DNS', kind: 'ipv4', group: 'network', description: 'Nameserver of the nodes when there is no private VIP' },
 
@@ -128,11 +135,15 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_VNF_HAPROXY_LB<i>_SERVER<j>_PORT', pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_SERVER${N}_PORT$`), kind: 'port', group: 'load balancers', description: 'Port of static backend <j> of LB<i>' },
   { name: 'ONEAPP_VNF_HAPROXY_INTERFACES', kind: 'interfaces', default: 'all', group: 'load balancers', description: 'Interfaces HAProxy may bind on' },
   { name: 'ONEAPP_VNF_HAPROXY_REFRESH_RATE', kind: 'refreshRate', default: '3', group: 'load balancers', description: 'Seconds between backend refreshes from OneGate (one request each; the reference polled every 30 s with 1 + N)' },
+  { name: 'ONEAPP_VNF_HAPROXY_ENABLED', kind: 'boolean', default: 'YES', group: 'load balancers', description: 'Run HAProxy on the VNF (NO: no load balancer at all)' },
   { name: 'ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', kind: 'boolean', default: 'YES', group: 'load balancers', description: 'Add the backends that the service VMs publish in OneGate' },
 
   // keepalived.
-  { name: 'ONEAPP_VNF_KEEPALIVED_VRID', kind: 'vrid', derivedDefault: 'SERVICE_ID mod 255 + 1, else VMID mod 255 + 1, else 1', group: 'keepalived', description: 'VRRP virtual router id' },
+  { name: 'ONEAPP_VNF_KEEPALIVED_VRID', kind: 'vrid', derivedDefault: "VROUTER_KEEPALIVED_ID, else SERVICE_ID mod 255 + 1 (context, else OneGate's service), else VROUTER_ID mod 255 + 1, else VMID mod 255 + 1, else 1", group: 'keepalived', description: 'VRRP virtual router id' },
   { name: 'ONEAPP_VNF_KEEPALIVED_PASSWORD', kind: 'keepalivedPassword', secret: true, group: 'keepalived', description: 'VRRP PASS authentication (at most 8 characters); none when empty' },
+  { name: 'VROUTER_KEEPALIVED_PASSWORD', kind: 'keepalivedPassword', secret: true, group: 'keepalived', description: 'Legacy VRouter name of ONEAPP_VNF_KEEPALIVED_PASSWORD (used when that is not set)' },
+  { name: 'VROUTER_KEEPALIVED_ID', kind: 'vrid', group: 'keepalived', description: 'Legacy VRouter name of ONEAPP_VNF_KEEPALIVED_VRID (used when that is not set)' },
+  { name: 'VROUTER_ID', kind: 'nonNegativeInteger', group: 'keepalived', description: 'ID of the OpenNebula virtual router; VRID VROUTER_ID mod 255 + 1 when neither a VRID nor SERVICE_ID is set' },
   { name: 'ONEAPP_VNF_KEEPALIVED_INTERVAL', kind: 'advertInterval', default: '1', group: 'keepalived', description: 'VRRP advertisement interval in seconds' },
   { name: 'ONEAPP_VNF_KEEPALIVED_PRIORITY', kind: 'priority', default: '100', group: 'keepalived', description: 'VRRP priority' },
   { name: 'ONEAPP_VNF_KEEPALIVED_INTERFACES', kind: 'interfaces', default: 'all', group: 'keepalived', description: 'Interfaces that get a VRRP instance' },
@@ -145,8 +156,20 @@ export const VARIABLES: readonly VariableSpec[] = [
   // Routing and NAT on the VNF.
   { name: 'ONEAPP_VNF_NAT4_ENABLED', kind: 'boolean', default: 'NO', group: 'routing', description: 'Masquerade the private network out of the outgoing interfaces' },
   { name: 'ONEAPP_VNF_NAT4_INTERFACES_OUT', kind: 'interfaces', derivedDefault: 'none', group: 'routing', description: 'Outgoing interfaces for NAT' },
+  { name: 'ONEAPP_VNF_NAT4_PORT_FWD<n>', pattern: new RegExp(`^ONEAPP_VNF_NAT4_PORT_FWD${N}$`), kind: 'portForward', group: 'routing', description: 'With NAT: forward TCP and UDP [addr:]port to dest[:dport] (addresses may be <ETHn_IPm>, <ETHn_VIPm>, <ETHn_EPm>)' },
   { name: 'ONEAPP_VNF_ROUTER4_ENABLED', kind: 'boolean', default: 'NO', group: 'routing', description: 'Forward IPv4 between the interfaces' },
   { name: 'ONEAPP_VNF_ROUTER4_INTERFACES', kind: 'interfaces', default: 'all', group: 'routing', description: 'Interfaces to forward between' },
+
+  // The VNF's DNS (unbound), as the VRouter reference serves it.
+  { name: 'ONEAPP_VNF_DNS_CLUSTER_DOMAIN', kind: 'dnsDomain', default: 'vr', group: 'dns', description: 'Zone of the ip<m>.eth<n>, vip<m>.eth<n> and ep<m>.eth<n> names of the VNF' },
+  { name: 'ONEAPP_VNF_DNS_NAMESERVERS', kind: 'dnsForwarders', group: 'dns', description: 'Upstream nameservers to forward to (addr or addr@port); they win over the root servers' },
+  { name: 'ONEAPP_VNF_DNS_USE_ROOTSERVERS', kind: 'boolean', default: 'YES', group: 'dns', description: "Resolve from the root servers when no nameserver is given (NO: the VNF's own resolvers)" },
+  { name: 'ONEAPP_VNF_DNS_INTERFACES', kind: 'dnsListen', derivedDefault: 'every address of the VNF', group: 'dns', description: 'Where the DNS listens: NIC names (their IPs and VIPs), addresses or addr@port' },
+  { name: 'ONEAPP_VNF_DNS_ALLOWED_NETWORKS', kind: 'cidrList', derivedDefault: "the VNF's subnets", group: 'dns', description: 'Clients the DNS answers (CIDRs); others are refused' },
+  { name: 'ONEAPP_VNF_DNS_TCP_DISABLED', kind: 'boolean', default: 'NO', group: 'dns', description: 'No DNS over TCP' },
+  { name: 'ONEAPP_VNF_DNS_UDP_DISABLED', kind: 'boolean', default: 'NO', group: 'dns', description: 'No DNS over UDP (upstream queries then go over TCP)' },
+  { name: 'ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', kind: 'upstreamTimeout', default: '1128', group: 'dns', description: 'Milliseconds to wait for an upstream nameserver not yet measured' },
+  { name: 'ONEAPP_VNF_DNS_MAX_CACHE_TTL', kind: 'cacheTtl', default: '3600', group: 'dns', description: 'Longest time in seconds an answer stays cached' },
 
   // Endpoints.
   { name: 'ONEAPP_RKE2_SUPERVISOR_EP', kind: 'endpoint', derivedDefault: `<${PUBLIC_VIP}>:<ONEAPP_VNF_HAPROXY_LB0_PORT>`, group: 'endpoints', description: 'RKE2 supervisor endpoint that nodes join through' },

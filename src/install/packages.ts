@@ -8,13 +8,14 @@ export const OS_PACKAGES: readonly { readonly name: string; readonly why: string
   { name: 'keepalived', why: 'VNF: VRRP holds the VIPs' },
   { name: 'haproxy', why: 'VNF: forwards 9345, 6443, 443 and 80 to the nodes' },
   { name: 'nftables', why: 'VNF: NAT and forwarding for the private network (nft)' },
+  { name: 'unbound', why: 'VNF: DNS for the private network and the cluster zone (ep0.eth0.vr)' },
   { name: 'xfsprogs', why: 'storage: mkfs.xfs for ONEAPP_STORAGE_FILESYSTEM=xfs, the default' },
   { name: 'open-iscsi', why: 'Longhorn: iscsiadm/iscsid on every node that attaches a volume' },
   { name: 'nfs-common', why: 'Longhorn: RWX volumes and NFS backup targets need the NFSv4 client' },
 ];
 
 /** Services that packages enable, which the agent starts by hand on the VMs that need them (contract section 6). */
-export const SERVICES_STARTED_BY_THE_AGENT = ['keepalived.service', 'haproxy.service'] as const;
+export const SERVICES_STARTED_BY_THE_AGENT = ['keepalived.service', 'haproxy.service', 'unbound.service'] as const;
 
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 const APT_TIMEOUT_MS = 30 * 60_000;
@@ -22,7 +23,7 @@ const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' };
 
 /**
  * `apt-get update` and `apt-get install` of OS_PACKAGES (argv, never a shell line), with services
- * kept from starting during the install (policy-rc.d), then keepalived and HAProxy disabled: they
+ * kept from starting during the install (policy-rc.d), then keepalived, HAProxy and unbound disabled: they
  * run only where the agent starts them.
  */
 export async function installPackages(host: Host, logger: Logger): Promise<void> {

@@ -14,6 +14,12 @@
 // - `vrrp_garp_master_refresh`: a gratuitous ARP lost at the moment of a failover would leave the
 //   upstream router sending to the old holder until its ARP entry expires; a periodic refresh
 //   bounds that.
+// - A VIP may live on another interface than the one that carries the adverts (`dev`): the official
+//   VNF skips VRRP on its public NIC (many public networks drop multicast), so the public VIP moves
+//   inside the instance of the private NIC.
+// - `virtual_routes` only for routes through an interface that has no address of its own: when the
+//   VIP leaves, the kernel drops such routes, and nothing but keepalived puts them back. A route
+//   through an interface with its own address would be deleted on a BACKUP, cutting it off.
 // - Pid files, logging and the network namespace are command-line options, never in the file, so
 //   that several keepalived can run side by side (tests) from configs rendered the same way.
 
@@ -35,8 +41,13 @@ export interface VrrpInstance {
   readonly advertInterval: number;
   /** VRRPv2 PASS authentication: 1-8 bytes; see keepalivedTextProblem for what cannot be written. */
   readonly password?: string | undefined;
-  /** Addresses with an optional prefix length (`10.0.0.10/24`); at least one. */
-  readonly vips: readonly string[];
+  /**
+   * Addresses with an optional prefix length (`10.0.0.10/24`), on `interface`, or on another one
+   * (`{ address, interface }`); at least one.
+   */
+  readonly vips: readonly (string | { readonly address: string; readonly interface: string })[];
+  /** Routes added while MASTER and removed otherwise, such as a gateway reached only through a VIP. */
+  readonly routes?: readonly { readonly destination: string; readonly via: string; readonly interface: string }[] | undefined;
   /** Unicast VRRP to these peers instead of multicast (networks that drop multicast). */
   readonly unicastPeers?: readonly string[] | undefined;
 }
@@ -124,12 +135,14 @@ function renderVips(instance: VrrpInstance, what: string): RenderedVip[] {
   if (instance.vips.length === 0) throw new InternalError(`${what}: an instance needs at least one VIP`);
   const seen = new Set<string>();
   return instance.vips.map((vip) => {
-    const parsed = parseIpWithPrefix(vip);
-    if (parsed === undefined) throw new InternalError(`${what}: VIP ${JSON.stringify(vip)} is not an address with an optional /prefix`);
+    const text = typeof vip === 'string' ? vip : vip.address;
+    const device = typeof vip === 'string' ? instance.interface : assertInterfaceName(vip.interface, `${what} VIP interface`);
+    const parsed = parseIpWithPrefix(text);
+    if (parsed === undefined) throw new InternalError(`${what}: VIP ${JSON.stringify(text)} is not an address with an optional /prefix`);
     if (seen.has(parsed.address)) throw new InternalError(`${what}: VIP ${parsed.address} is listed twice`);
     seen.add(parsed.address);
     const cidr = parsed.prefixLength === undefined ? parsed.address : `${parsed.address}/${parsed.prefixLength}`;
-    return { family: parsed.family, line: `${cidr} dev ${instance.interface}` };
+    return { family: parsed.family, line: `${cidr} dev ${device}` };
   });
 }
 
@@ -200,6 +213,18 @@ function renderInstance(instance: VrrpInstance, scripts: readonly VrrpScript[]):
   }
   lines.push('    virtual_ipaddress {', ...advertised.map((vip) => `        ${vip.line}`), '    }');
   if (excluded.length > 0) lines.push('    virtual_ipaddress_excluded {', ...excluded.map((vip) => `        ${vip.line}`), '    }');
+  const routes = instance.routes ?? [];
+  if (routes.length > 0) {
+    lines.push('    virtual_routes {');
+    for (const route of routes) {
+      const destination = parseIpWithPrefix(route.destination);
+      const via = parseIp(route.via);
+      if (destination === undefined || via === undefined || destination.family !== via.family) throw new InternalError(`${what}: route ${JSON.stringify(route)} is not a destination and a gateway of one family`);
+      const cidr = destination.prefixLength === undefined ? destination.address : `${destination.address}/${destination.prefixLength}`;
+      lines.push(`        ${cidr} via ${via.address} dev ${assertInterfaceName(route.interface, `${what} route interface`)}`);
+    }
+    lines.push('    }');
+  }
   if (scripts.length > 0) lines.push('    track_script {', ...scripts.map((script) => `        ${script.name}`), '    }');
   lines.push('}');
   return lines;
@@ -214,7 +239,7 @@ export function renderKeepalivedConf(input: KeepalivedInput): string {
     if (names.has(instance.name)) throw new InternalError(`vrrp_instance ${instance.name} is defined twice`);
     names.add(instance.name);
     // VRRP tells routers apart by VRID per link (and family); two instances sharing both would fight.
-    const family = instance.vips.some((vip) => parseIpWithPrefix(vip)?.family === 4) ? 4 : 6;
+    const family = instance.vips.some((vip) => parseIpWithPrefix(typeof vip === 'string' ? vip : vip.address)?.family === 4) ? 4 : 6;
     const key = `${instance.interface}/${instance.vrid}/${family}`;
     if (vrids.has(key)) throw new InternalError(`VRID ${instance.vrid} is used twice on ${instance.interface}`);
     vrids.add(key);

@@ -12,7 +12,8 @@
 //   otherwise, nothing when `forward` is false.
 
 import { InternalError } from '../errors.ts';
-import { assertInterfaceName } from './names.ts';
+import { isIpv4 } from './addresses.ts';
+import { assertIntegerIn, assertInterfaceName } from './names.ts';
 
 export const NFT_FAMILY = 'ip';
 export const NFT_TABLE = 'oneke';
@@ -27,6 +28,8 @@ export interface NftablesInput {
   readonly forwardInterfaces?: readonly string[] | undefined;
   /** Source-NAT IPv4 leaving through these to the address of the outgoing interface. */
   readonly masqueradeOut: readonly string[];
+  /** Destination NAT of TCP and UDP: to `[address:]port` → `destination:destinationPort`. */
+  readonly portForwards?: readonly { readonly address?: string | undefined; readonly port: number; readonly destination: string; readonly destinationPort: number }[] | undefined;
 }
 
 function interfaceSet(names: readonly string[], what: string): string {
@@ -44,11 +47,22 @@ export function renderNftables(input: NftablesInput): string {
     throw new InternalError('forwarding restricted to an empty list of interfaces; use forward: false instead');
   }
 
+  const portForwards = input.portForwards ?? [];
+  if (portForwards.length > 0 && !input.forward) throw new InternalError('port forwards without forwarding: nothing would reach the destination');
+  const dnatRules = portForwards.map((f) => {
+    if ((f.address !== undefined && !isIpv4(f.address)) || !isIpv4(f.destination)) throw new InternalError(`port forward ${JSON.stringify(f)} needs IPv4 addresses`);
+    assertIntegerIn(f.port, 1, 65535, 'port forward port');
+    assertIntegerIn(f.destinationPort, 1, 65535, 'port forward destination port');
+    return `        ${f.address === undefined ? '' : `ip daddr ${f.address} `}meta l4proto { tcp, udp } th dport ${f.port} dnat to ${f.destination}:${f.destinationPort}`;
+  });
+
   const forwardRules: string[] = [];
   if (restricted) {
     const from = input.forwardInterfaces ?? [];
     forwardRules.push(
       '        ct state established,related accept',
+      // Port-forwarded connections arrive from anywhere: the DNAT rules chose them.
+      ...(portForwards.length > 0 ? ['        ct status dnat accept'] : []),
       `        iifname ${interfaceSet(from, 'forward interface')} oifname ${interfaceSet([...from, ...input.masqueradeOut], 'forward interface')} accept`,
     );
   }
@@ -64,6 +78,9 @@ export function renderNftables(input: NftablesInput): string {
     ...forwardRules,
     '    }',
   ];
+  if (dnatRules.length > 0) {
+    lines.push('', '    chain prerouting {', '        type nat hook prerouting priority dstnat; policy accept;', ...dnatRules, '    }');
+  }
   if (input.masqueradeOut.length > 0) {
     lines.push(
       '',

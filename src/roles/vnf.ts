@@ -1,3 +1,4 @@
+import { resolvConfNameservers } from '../vnf/dns.ts';
 import { planVnf, type VnfLocal } from '../vnf/plan-vnf.ts';
 import type { RoleModule } from './role.ts';
 
@@ -16,6 +17,9 @@ async function downInterfaces(run: (file: string, args: string[]) => Promise<{ e
 /** The load balancer and router of the cluster: keepalived, HAProxy, nftables. */
 export const vnf: RoleModule<VnfLocal> = {
   name: 'vnf',
-  gather: async (env) => ({ downInterfaces: await downInterfaces((file, args) => env.host.exec(file, args)) }),
+  gather: async (env) => ({
+    downInterfaces: await downInterfaces((file, args) => env.host.exec(file, args)),
+    resolvConf: resolvConfNameservers((await env.host.readFile('/etc/resolv.conf').catch(() => undefined)) ?? ''),
+  }),
   plan: (facts) => planVnf(facts),
 };

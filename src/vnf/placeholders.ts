@@ -2,6 +2,7 @@
 // address of NIC n, `<ETHn_VIPm>` its m-th VIP, `<ETHn_EPm>` its m-th endpoint, the VIP when there
 // is one and the IP otherwise. They let one service template name the VNF's own addresses.
 
+import type { Config } from '../config/index.ts';
 import { ExitCode, OnekeError } from '../errors.ts';
 import { addressOf } from '../render/addresses.ts';
 
@@ -56,7 +57,7 @@ export function tryResolvePlaceholder(value: string, nics: readonly NicAddresses
 
   const ip = nic.ips[index];
   const vip = nic.vips[index];
-  const raw = kind === 'IP' ? ip : kind === 'VIP' ? vip : (vip ?? ip);
+  const raw = kind === 'IP' ? ip : kind === 'VIP' ? vip : vip !== undefined && vip !== '' ? vip : ip;
   if (raw === undefined || raw === '') {
     const missing = kind === 'IP' ? `IP${index}` : kind === 'VIP' ? `VIP${index}` : `VIP${index} nor IP${index}`;
     return { ok: false, reason: `NIC ETH${n} has no ${kind === 'EP' ? `endpoint: neither ${missing}` : missing}` };
@@ -71,4 +72,14 @@ export function resolvePlaceholder(value: string, nics: readonly NicAddresses[],
   const result = tryResolvePlaceholder(value, nics);
   if (!result.ok) throw new PlaceholderError(variable, value, result.reason);
   return result.value;
+}
+
+/** The VNF's own addresses as the context gives them, for the placeholders and the DNS zone. */
+export function nicAddresses(config: Pick<Config, 'nics'>): NicAddresses[] {
+  return config.nics.map((nic) => {
+    const vips: string[] = [];
+    for (const vip of nic.vips) vips[vip.index] = vip.address;
+    if (vips[0] === undefined && nic.vrouterIp) vips[0] = nic.vrouterIp;
+    return { index: nic.index, ips: nic.ip ? [nic.ip] : [], vips: Array.from(vips, (v) => v ?? '') };
+  });
 }

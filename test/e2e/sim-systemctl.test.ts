@@ -106,7 +106,7 @@ describe.skipIf(!isRoot())(`simulated systemctl (${isRoot() ? 'as root' : NEEDS_
     expect((await systemctl('is-active', 'dummy.service')).exitCode).toBe(3);
   });
 
-  test('haproxy and keepalived in a namespace: start, reload (checked first), stop; dnsmasq runs', async () => {
+  test('haproxy and keepalived in a namespace: start, reload (checked first), stop; unbound runs', async () => {
     const net = useTestNet();
     const ns = await net.namespace('vnf');
     // keepalived needs a real interface (not lo); a veth pair is enough.
@@ -160,11 +160,11 @@ describe.skipIf(!isRoot())(`simulated systemctl (${isRoot() ? 'as root' : NEEDS_
     expect((await systemctl('stop', 'keepalived.service')).exitCode).toBe(0);
     expect(await vip()).toBe(false);
 
-    // dnsmasq in the namespace, on port 53.
-    await write(root, 'etc/dnsmasq.d/oneke.conf', 'bind-dynamic\nlisten-address=10.77.0.2\nno-dhcp-interface=\nno-resolv\n');
-    expect((await systemctl('start', 'dnsmasq.service')).exitCode).toBe(0);
-    await eventually(async () => (await net.run(ns, 'ss', ['-Hlun', 'sport = :53'])).stdout.includes('10.77.0.2:53'), 'dnsmasq on port 53');
-    expect((await systemctl('is-active', 'dnsmasq.service')).exitCode).toBe(0);
+    // unbound in the namespace, on port 53.
+    await write(root, 'etc/unbound/unbound.conf', 'server:\n    interface: 10.77.0.2\n    use-syslog: no\n    module-config: "iterator"\nremote-control:\n    control-enable: no\n');
+    expect((await systemctl('start', 'unbound.service')).exitCode).toBe(0);
+    await eventually(async () => (await net.run(ns, 'ss', ['-Hlun', 'sport = :53'])).stdout.includes('10.77.0.2:53'), 'unbound on port 53');
+    expect((await systemctl('is-active', 'unbound.service')).exitCode).toBe(0);
 
     // oneke-vnf-sync.service runs `oneke --root --context vnf sync`, with this VM's systemctl.
     await write(root, 'bin/oneke', `#!/bin/sh\necho "args: $*"\necho "systemctl: $ONEKE_SYSTEMCTL"\nexec sleep 60\n`, 0o755);
@@ -175,7 +175,7 @@ describe.skipIf(!isRoot())(`simulated systemctl (${isRoot() ? 'as root' : NEEDS_
     expect(syncLog).toContain(`systemctl: ${sim.wrapper}`);
 
     await stopAllUnits(root);
-    for (const unit of ['dnsmasq.service', 'oneke-vnf-sync.service']) expect((await systemctl('is-active', unit)).exitCode).toBe(3);
+    for (const unit of ['unbound.service', 'oneke-vnf-sync.service']) expect((await systemctl('is-active', unit)).exitCode).toBe(3);
   }, 60_000);
 
   test('rke2-server: start waits for the readiness, refuses to run beside rke2-agent, and reports a failing start', async () => {

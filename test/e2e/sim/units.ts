@@ -148,13 +148,13 @@ export function unitSpec(unit: string, context: UnitContext): UnitSpec | undefin
         reload: { kind: 'signal', signal: 'SIGUSR2', check: ['haproxy', '-c', '-q', '-f', cfg] },
       });
     }
-    case 'dnsmasq.service': {
-      const conf = path.join(root, 'etc/dnsmasq.d/oneke.conf');
+    case 'unbound.service': {
+      // Debian's unit: `unbound -d -p` in the foreground, the configuration checked first.
+      const conf = path.join(root, 'etc/unbound/unbound.conf');
       return spec(unit, {
-        argv: ['dnsmasq', '-k', '-C', conf, `--pid-file=${path.join(sim.dir, 'dnsmasq.pid')}`],
-        daemonPidFile: path.join(sim.dir, 'dnsmasq.pid'),
-        preStart: [['dnsmasq', '--test', '-C', conf]],
-        // Debian's unit: SIGHUP, which makes dnsmasq re-read hosts files and clear its cache, not its configuration.
+        argv: ['unbound', '-d', '-p', '-c', conf],
+        preStart: [['unbound-checkconf', conf]],
+        settleMs: 500,
         reload: { kind: 'signal', signal: 'SIGHUP' },
       });
     }
@@ -462,7 +462,7 @@ export async function stopAllUnits(root: string, options: { hard?: boolean; grac
   for (const pid of rest) signal(pid, 'SIGKILL');
   await waitGone(rest, 5000);
   for (const unit of units) forget(root, unit);
-  for (const file of ['haproxy.pid', 'keepalived.pid', 'keepalived-vrrp.pid', 'keepalived-checkers.pid', 'dnsmasq.pid']) fs.rmSync(path.join(sim.dir, file), { force: true });
+  for (const file of ['haproxy.pid', 'keepalived.pid', 'keepalived-vrrp.pid', 'keepalived-checkers.pid']) fs.rmSync(path.join(sim.dir, file), { force: true });
   fs.rmSync(path.join(root, 'run/rke2-standin'), { recursive: true, force: true });
   try {
     for (const f of fs.readdirSync(sim.dir)) if (f.endsWith('.lock')) fs.rmSync(path.join(sim.dir, f), { recursive: true, force: true });

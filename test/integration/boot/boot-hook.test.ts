@@ -60,7 +60,7 @@ describe.skipIf(!isRoot())(`the boot hook on a VNF VM (${isRoot() ? 'root' : NEE
       'reload-or-restart keepalived.service',
       'reload-or-restart haproxy.service',
       'restart oneke-vnf-sync.service',
-      'restart dnsmasq.service',
+      'restart unbound.service',
     ]);
     // Really applied inside the VM's namespace: forwarding, our nftables table, the masquerade.
     expect((await net.run(ns, 'sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');

@@ -98,7 +98,7 @@ describe('oneke plan --json from a OneGate snapshot', () => {
     expect(p.role).toBe('vnf');
     expect(fileAction(p, '/etc/keepalived/keepalived.conf')[0]).toMatchObject({ mode: '0600', content: '***', secret: true });
     expect(String(fileAction(p, '/etc/haproxy/haproxy.cfg')[0]?.content)).toContain('server 172.20.0.101:6443 172.20.0.101:6443 check');
-    expect(servicesOf(p)).toEqual(['reload-or-restart keepalived.service', 'reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'restart dnsmasq.service']);
+    expect(servicesOf(p)).toEqual(['reload-or-restart keepalived.service', 'reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'restart unbound.service']);
   });
 
   test('text output names the decision and every action', async () => {

@@ -3,7 +3,9 @@
 // a client reaches them through VIP:port. The VIP holder's keepalived and HAProxy are killed with
 // SIGKILL (a crash: no goodbye advert, the address stays behind on the dead node), and the client
 // must get through the other VNF again. The time it takes is reported; only a generous bound is
-// asserted, since it depends on the machine.
+// asserted, since it depends on the machine. The keepalived instances come from the VNF plan's own
+// vrrpInstances, once as by default (VRRP on both NICs) and once as the official VNF template sets
+// it, ONEAPP_VNF_KEEPALIVED_ETH0_SKIP=YES: no VRRP on the public NIC, yet the public VIP moves too.
 
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +15,8 @@ import { renderHaproxyCfg } from '../../../src/render/haproxy-cfg.ts';
 import { renderKeepalivedConf } from '../../../src/render/keepalived-conf.ts';
 import { renderSysctlConf, vnfSysctls } from '../../../src/render/sysctl-conf.ts';
 import { collectBackends, type ServiceVm } from '../../../src/vnf/backends.ts';
+import { vrrpInstances } from '../../../src/vnf/plan-vnf.ts';
+import { configFrom } from '../../support/cluster.ts';
 import { eventually, isRoot, NEEDS_ROOT, type NetProcess, removeLeftovers, type TestNet } from '../../support/netns.ts';
 import { useTestNet } from '../../support/use-test-net.ts';
 import { probeLines, startProber, startServer } from './tcp-tools.ts';
@@ -45,7 +49,7 @@ function backendVm(id: number, host: string): ServiceVm {
   };
 }
 
-async function startVnf(net: TestNet, vnf: Vnf, dir: string): Promise<void> {
+async function startVnf(net: TestNet, vnf: Vnf, dir: string, skipPublic: boolean): Promise<void> {
   const file = (name: string): string => path.join(dir, `${vnf.name}-${name}`);
   const nics = [
     { index: 0, ips: [`${vnf.publicIp}/24`], vips: [`${PUBLIC_VIP}/24`] },
@@ -62,17 +66,21 @@ async function startVnf(net: TestNet, vnf: Vnf, dir: string): Promise<void> {
   );
   expect(warnings).toEqual([]);
   await fs.writeFile(file('haproxy.cfg'), renderHaproxyCfg({ loadBalancers }));
-  await fs.writeFile(
-    file('keepalived.conf'),
-    renderKeepalivedConf({
-      routerId: vnf.name,
-      syncGroup: 'ONEKE',
-      instances: [
-        { name: 'ETH0', interface: 'eth0', vrid: 51, priority: 100, advertInterval: 1, password: 'oneke#1!', vips: [`${PUBLIC_VIP}/24`] },
-        { name: 'ETH1', interface: 'eth1', vrid: 51, priority: 100, advertInterval: 1, password: 'oneke#1!', vips: [`${PRIVATE_VIP}/24`] },
-      ],
+  const instances = vrrpInstances(
+    configFrom({
+      ETH0_IP: vnf.publicIp,
+      ETH0_MASK: '255.255.255.0',
+      ETH1_IP: vnf.privateIp,
+      ETH1_MASK: '255.255.255.0',
+      ONEAPP_VROUTER_ETH0_VIP0: PUBLIC_VIP,
+      ONEAPP_VROUTER_ETH1_VIP0: PRIVATE_VIP,
+      ONEAPP_VNF_KEEPALIVED_VRID: '51',
+      ONEAPP_VNF_KEEPALIVED_PASSWORD: 'oneke#1!',
+      ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: skipPublic ? 'YES' : 'NO',
     }),
   );
+  expect(instances.map((i) => i.interface)).toEqual(skipPublic ? ['eth1'] : ['eth0', 'eth1']);
+  await fs.writeFile(file('keepalived.conf'), renderKeepalivedConf({ routerId: vnf.name, syncGroup: 'ONEKE', instances }));
 
   // HAProxy binds the VIP before this VNF holds it: net.ipv4.ip_nonlocal_bind from the sysctl file.
   vnf.haproxy = net.spawn(vnf.ns, 'haproxy', ['-db', '-f', file('haproxy.cfg')], `haproxy ${vnf.name}`);
@@ -91,7 +99,10 @@ async function holds(net: TestNet, vnf: Vnf): Promise<boolean> {
 }
 
 describe.skipIf(!isRoot())(`VNF failover with real keepalived and HAProxy (${NEEDS_ROOT})`, () => {
-  test('after kill -9 of the VIP holder, the VIPs move and the client gets through again', { timeout: 90_000 }, async ({ annotate }) => {
+  test.for([
+    ['VRRP on both NICs', false],
+    ['ETH0_SKIP=YES (VRRP on eth1 only)', true],
+  ] as const)('%s: after kill -9 of the VIP holder, the VIPs move and the client gets through again', { timeout: 90_000 }, async ([label, skipPublic], { annotate }) => {
     await removeLeftovers();
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oneke-failover-'));
     onTestFinished(() => fs.rm(dir, { recursive: true, force: true }));
@@ -115,7 +126,7 @@ describe.skipIf(!isRoot())(`VNF failover with real keepalived and HAProxy (${NEE
       await startServer(net, ns, label, BACKEND_PORT);
     }
 
-    for (const vnf of vnfs) await startVnf(net, vnf, dir);
+    for (const vnf of vnfs) await startVnf(net, vnf, dir, skipPublic);
 
     // One VNF takes both VIPs (sync group), the other stays BACKUP.
     const holder = await eventually(async () => {
@@ -148,7 +159,7 @@ describe.skipIf(!isRoot())(`VNF failover with real keepalived and HAProxy (${NEE
     const failed = probeLines(prober).filter((line) => !line.ok && line.start > killedAt && line.end <= recovered.end);
     const vipSeconds = (vipMovedAt - killedAt) / 1000;
     const clientSeconds = (recovered.end - killedAt) / 1000;
-    const report = `VNF failover after kill -9 (advert interval 1 s): VIPs on ${survivor.name} after ${vipSeconds.toFixed(2)} s, client served again after ${clientSeconds.toFixed(2)} s (${failed.length} failed attempts in between)`;
+    const report = `VNF failover after kill -9, ${label} (advert interval 1 s): VIPs on ${survivor.name} after ${vipSeconds.toFixed(2)} s, client served again after ${clientSeconds.toFixed(2)} s (${failed.length} failed attempts in between)`;
     console.log(report);
     await annotate(report);
 

@@ -17,7 +17,7 @@ const VNF_PUBLIC = '192.0.2.1';
 const PORT = 7000;
 
 describe.skipIf(!isRoot())(`NAT4 through the VNF (${NEEDS_ROOT})`, () => {
-  test('masquerade out of the public interface; forwarding on and off; atomic re-application', { timeout: 60_000 }, async () => {
+  test('masquerade out of the public interface; port forwards; forwarding on and off; atomic re-application', { timeout: 60_000 }, async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oneke-nat-'));
     onTestFinished(() => fs.rm(dir, { recursive: true, force: true }));
     const net = useTestNet();
@@ -69,6 +69,16 @@ describe.skipIf(!isRoot())(`NAT4 through the VNF (${NEEDS_ROOT})`, () => {
     // Forwarding off in the ruleset: nothing passes even with ip_forward still 1.
     await apply(renderNftables({ forward: false, masqueradeOut: [] }));
     expect(await fromPrivate()).toBeUndefined();
+
+    // A port forward (ONEAPP_VNF_NAT4_PORT_FWD<n>): the public side reaches a private server through
+    // the VNF's public address, also with forwarding restricted to the private interface.
+    await startServer(net, priv, 'private', 8022);
+    const fromPublic = (): Promise<string | undefined> => connectOnce(net, pub, VNF_PUBLIC, 2222, 1000);
+    expect(await fromPublic()).toBeUndefined();
+    const forwarded: NftablesInput = { forward: true, forwardInterfaces: ['eth1'], masqueradeOut: ['eth0'], portForwards: [{ address: VNF_PUBLIC, port: 2222, destination: '10.30.0.2', destinationPort: 8022 }] };
+    await apply(renderNftables(forwarded));
+    expect(await fromPublic()).toBe(`private ${PUBLIC_SERVER}`);
+    expect(await fromPrivate()).toBe(`public ${VNF_PUBLIC}`);
 
     // The removal text leaves no table behind, and applying it twice is fine.
     await apply(renderNftablesRemoval());

@@ -50,8 +50,12 @@ const DEFAULTS: [string, (config: Config) => unknown, unknown][] = [
   ['ONEAPP_VNF_HAPROXY_REFRESH_RATE', (c) => c.haproxy.refreshRateSeconds, 3],
   ['ONEAPP_K8S_WAIT_TIMEOUT', (c) => c.k8s.waitSeconds, 1200],
   ['ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', (c) => c.haproxy.onegateEnabled, true],
+  ['ONEAPP_VNF_HAPROXY_ENABLED', (c) => c.haproxy.enabled, true],
   ['ONEAPP_VNF_KEEPALIVED_VRID', (c) => [c.keepalived.vrid, c.keepalived.vridSource], [1, 'fallback']],
   ['ONEAPP_VNF_KEEPALIVED_PASSWORD', (c) => c.keepalived.password, undefined],
+  ['VROUTER_KEEPALIVED_PASSWORD', (c) => c.keepalived.password, undefined],
+  ['VROUTER_KEEPALIVED_ID', (c) => c.keepalived.vridSource, 'fallback'],
+  ['VROUTER_ID', (c) => c.keepalived.vrid, 1],
   ['ONEAPP_VNF_KEEPALIVED_INTERVAL', (c) => c.keepalived.intervalSeconds, 1],
   ['ONEAPP_VNF_KEEPALIVED_PRIORITY', (c) => c.keepalived.priority, 100],
   ['ONEAPP_VNF_KEEPALIVED_INTERFACES', (c) => c.keepalived.interfaces, { include: 'all', exclude: [] }],
@@ -59,6 +63,15 @@ const DEFAULTS: [string, (config: Config) => unknown, unknown][] = [
   ['ONEAPP_VNF_NAT4_INTERFACES_OUT', (c) => c.nat4.interfacesOut, { include: [], exclude: [] }],
   ['ONEAPP_VNF_ROUTER4_ENABLED', (c) => c.router4.enabled, false],
   ['ONEAPP_VNF_ROUTER4_INTERFACES', (c) => c.router4.interfaces, { include: 'all', exclude: [] }],
+  ['ONEAPP_VNF_DNS_CLUSTER_DOMAIN', (c) => c.dns.clusterDomain, 'vr'],
+  ['ONEAPP_VNF_DNS_NAMESERVERS', (c) => c.dns.nameservers, []],
+  ['ONEAPP_VNF_DNS_USE_ROOTSERVERS', (c) => c.dns.useRootServers, true],
+  ['ONEAPP_VNF_DNS_INTERFACES', (c) => c.dns.interfaces, undefined],
+  ['ONEAPP_VNF_DNS_ALLOWED_NETWORKS', (c) => c.dns.allowedNetworks, undefined],
+  ['ONEAPP_VNF_DNS_TCP_DISABLED', (c) => c.dns.tcp, true],
+  ['ONEAPP_VNF_DNS_UDP_DISABLED', (c) => c.dns.udp, true],
+  ['ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', (c) => c.dns.upstreamTimeoutMs, 1128],
+  ['ONEAPP_VNF_DNS_MAX_CACHE_TTL', (c) => c.dns.maxCacheTtlSeconds, 3600],
   ['ONEAPP_RKE2_SUPERVISOR_EP', (c) => c.endpoints.supervisor, undefined],
   ['ONEAPP_K8S_CONTROL_PLANE_EP', (c) => c.endpoints.controlPlane, undefined],
   ['ONEAPP_K8S_EXTRA_SANS', (c) => c.k8s.extraSans, ['localhost', '127.0.0.1']],
@@ -208,6 +221,10 @@ describe('derived values', () => {
     [{ SERVICE_ID: '300', VMID: '12' }, 46, 'SERVICE_ID'],
     [{ VMID: '12' }, 13, 'VMID'],
     [{ SERVICE_ID: '300', ONEAPP_VNF_KEEPALIVED_VRID: '9' }, 9, 'ONEAPP_VNF_KEEPALIVED_VRID'],
+    [{ SERVICE_ID: '300', VROUTER_KEEPALIVED_ID: '8' }, 8, 'VROUTER_KEEPALIVED_ID'],
+    [{ VROUTER_KEEPALIVED_ID: '8', ONEAPP_VNF_KEEPALIVED_VRID: '9' }, 9, 'ONEAPP_VNF_KEEPALIVED_VRID'],
+    [{ VROUTER_ID: '600', VMID: '12' }, 91, 'VROUTER_ID'],
+    [{ VROUTER_ID: '600', SERVICE_ID: '300' }, 46, 'SERVICE_ID'],
   ])('keepalived VRID from %j', (vars, vrid, source) => {
     expect(configOf(vars).keepalived).toMatchObject({ vrid, vridSource: source });
   });
@@ -277,6 +294,7 @@ describe('NICs, load balancers and keepalived per NIC', () => {
       ONEAPP_VNF_HAPROXY_LB0_SERVER2_PORT: '9345',
       ONEAPP_VNF_HAPROXY_LB3_SERVER0_HOST: '<ETH1_IP0>',
       ONEAPP_VNF_HAPROXY_LB3_SERVER0_PORT: '32080',
+      ETH1_IP: '10.0.1.1',
       ONEAPP_VNF_HAPROXY_LB4_PORT: '8080',
       ONEAPP_VNF_HAPROXY_LB4_SERVER0_HOST: '10.0.1.5',
       ONEAPP_VNF_HAPROXY_LB4_SERVER0_PORT: '80',
@@ -319,9 +337,9 @@ describe('NICs, load balancers and keepalived per NIC', () => {
       ONEAPP_VNF_KEEPALIVED_ETH3_PRIORITY: '10',
     });
     expect(config.keepalived.perNic).toEqual({
-      eth0: { nic: 'eth0', index: 0, vrid: 5, password: 'global', intervalSeconds: 1, priority: 150, skip: true },
-      eth1: { nic: 'eth1', index: 1, vrid: 77, password: 'eth1pw', intervalSeconds: 2, priority: 200, skip: false },
-      eth3: { nic: 'eth3', index: 3, vrid: 5, password: 'global', intervalSeconds: 1, priority: 10, skip: false },
+      eth0: { nic: 'eth0', index: 0, vrid: 5, ownVrid: false, password: 'global', intervalSeconds: 1, priority: 150, skip: true },
+      eth1: { nic: 'eth1', index: 1, vrid: 77, ownVrid: true, password: 'eth1pw', intervalSeconds: 2, priority: 200, skip: false },
+      eth3: { nic: 'eth3', index: 3, vrid: 5, ownVrid: false, password: 'global', intervalSeconds: 1, priority: 10, skip: false },
     });
   });
 

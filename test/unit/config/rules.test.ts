@@ -40,7 +40,7 @@ describe('loadBalancerBindsAreUnique', () => {
     // Without any address there is nothing to bind, so nothing clashes.
     [{ ONEAPP_VNF_HAPROXY_LB2_PORT: '6443' }, []],
     [{ ONEAPP_VROUTER_ETH0_VIP0: '10.0.0.10', ONEAPP_VNF_HAPROXY_LB4_PORT: '80' }, ['ONEAPP_VNF_HAPROXY_LB4_PORT']],
-    [{ ONEAPP_VNF_HAPROXY_LB0_IP: '<ETH0_EP0>', ONEAPP_VNF_HAPROXY_LB1_IP: '<ETH0_EP0>', ONEAPP_VNF_HAPROXY_LB1_PORT: '9345' }, ['ONEAPP_VNF_HAPROXY_LB1_PORT']],
+    [{ ETH0_IP: '10.0.0.5', ONEAPP_VNF_HAPROXY_LB0_IP: '<ETH0_EP0>', ONEAPP_VNF_HAPROXY_LB1_IP: '<ETH0_EP0>', ONEAPP_VNF_HAPROXY_LB1_PORT: '9345' }, ['ONEAPP_VNF_HAPROXY_LB1_PORT']],
   ])('%j → %j', (vars, variables) => {
     expect(parse(vars).issues.map((issue) => issue.variable)).toEqual(variables);
   });

@@ -26,6 +26,7 @@ describe('VARIABLES', () => {
     expect(VARIABLES.filter((spec) => spec.secret === true).map((spec) => spec.name)).toEqual([
       'TOKENTXT',
       'ONEAPP_VNF_KEEPALIVED_PASSWORD',
+      'VROUTER_KEEPALIVED_PASSWORD',
       'ONEAPP_VNF_KEEPALIVED_ETH<n>_PASSWORD',
     ]);
   });
@@ -68,7 +69,7 @@ describe('VARIABLES', () => {
     expect(specFor(name)).toBe(specNamed(template));
   });
 
-  it.each(['ETH01_IP', 'ETH0_IP6', 'ETH0_ALIAS0_IP', 'ONEAPP_VNF_DNS_NAMESERVERS', 'ONEAPP_VNF_KEEPALIVED_ETH0_FOO', 'SSH_PUBLIC_KEY', 'ONEAPP_VROUTER_ETH0_VIP01'])(
+  it.each(['ETH01_IP', 'ETH0_IP6', 'ETH0_ALIAS0_IP', 'ONEAPP_VNF_DNS_FORWARDERS', 'ONEAPP_VNF_KEEPALIVED_ETH0_FOO', 'SSH_PUBLIC_KEY', 'ONEAPP_VROUTER_ETH0_VIP01'])(
     '%s is not read',
     (name) => {
       expect(specFor(name)).toBeUndefined();

@@ -20,7 +20,7 @@ class RecordingHost extends NodeHost {
 const logger = pino({ level: 'silent' });
 
 describe('installPackages', () => {
-  test('apt-get through argv, with services kept from starting, then keepalived and HAProxy disabled', async () => {
+  test('apt-get through argv, with services kept from starting, then keepalived, HAProxy and unbound disabled', async () => {
     const root = await tempRoot();
     const host = new RecordingHost(root, { systemctl: 'systemctl' });
     await installPackages(host, logger);
@@ -40,12 +40,14 @@ describe('installPackages', () => {
         'keepalived',
         'haproxy',
         'nftables',
+        'unbound',
         'xfsprogs',
         'open-iscsi',
         'nfs-common',
       ],
       ['systemctl', 'disable', 'keepalived.service'],
       ['systemctl', 'disable', 'haproxy.service'],
+      ['systemctl', 'disable', 'unbound.service'],
     ]);
     expect(host.calls[1]?.env).toMatchObject({ DEBIAN_FRONTEND: 'noninteractive' });
     expect(host.calls[1]?.policyRcD).toMatch(/exit 101/);

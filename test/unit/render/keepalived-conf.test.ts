@@ -178,3 +178,22 @@ describe('keepalivedTextProblem', () => {
     expect(keepalivedTextProblem(text)).toMatch(reason);
   });
 });
+
+describe('VIPs on another interface and virtual routes', () => {
+  test('a VIP carried by another NIC\'s instance, and a route that follows the VIPs', () => {
+    const text = renderKeepalivedConf({
+      syncGroup: 'G',
+      instances: [{ ...eth1, vips: ['192.168.150.1/24', { address: '10.0.0.10/24', interface: 'eth0' }], routes: [{ destination: '0.0.0.0/0', via: '10.0.0.254', interface: 'eth0' }] }],
+    });
+    expect(text).toMatch(/virtual_ipaddress \{\n\s+192\.168\.150\.1\/24 dev eth1\n\s+10\.0\.0\.10\/24 dev eth0\n\s+\}/);
+    expect(text).toMatch(/virtual_routes \{\n\s+0\.0\.0\.0\/0 via 10\.0\.0\.254 dev eth0\n\s+\}/);
+  });
+
+  test.each([
+    ['an unusable VIP interface', { vips: [{ address: '10.0.0.10/24', interface: 'eth 0' }] }],
+    ['a route across families', { routes: [{ destination: '0.0.0.0/0', via: 'fd00::1', interface: 'eth0' }] }],
+    ['a route through an unusable interface', { routes: [{ destination: '0.0.0.0/0', via: '10.0.0.1', interface: 'a{b' }] }],
+  ])('refuses %s', (_name, change) => {
+    expect(() => renderKeepalivedConf({ syncGroup: 'G', instances: [{ ...eth0, ...change }] })).toThrow();
+  });
+});
