@@ -101,11 +101,14 @@ export const advertInterval = simple('a number of seconds above 0 and at most 25
   return value > 0 && value <= 255 ? value : undefined;
 });
 
-/** The contract's rule: `YES` or `1`, any case, is true; anything else is false. Never rejects. */
-export const boolean: ValueParser<boolean> = {
-  expected: 'YES or NO',
-  parse: (raw) => accept(/^(?:yes|1)$/i.test(raw)),
-};
+/**
+ * The contract's rule (§3.1, "Beyond"): `YES`, `TRUE` or `1` is true and `NO`, `FALSE` or `0` is false,
+ * in any case; anything else is rejected, so a typo never silently turns a feature off. (An empty value
+ * never gets here: it means the default.)
+ */
+export const boolean = simple('YES or NO (also TRUE/FALSE or 1/0, any case)', (raw) =>
+  /^(?:yes|true|1)$/i.test(raw) ? true : /^(?:no|false|0)$/i.test(raw) ? false : undefined,
+);
 
 // ---- addresses ------------------------------------------------------------------------------------
 

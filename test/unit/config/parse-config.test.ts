@@ -110,25 +110,26 @@ describe('parseConfig defaults', () => {
   });
 });
 
-describe('booleans: YES or 1 in any case is true, anything else false, never an issue', () => {
+describe('booleans: YES/TRUE/1 and NO/FALSE/0 in any case; anything else is an issue', () => {
   it.each([
     ['YES', true],
     ['yes', true],
     ['yEs', true],
     ['1', true],
     [' YES ', true],
+    ['true', true],
     ['NO', false],
     ['no', false],
     ['0', false],
-    ['true', false],
-    ['on', false],
-    ['Y', false],
-    ['2', false],
-    ['\u0000garbage', false],
+    ['FALSE', false],
   ])('%j', (raw, value) => {
     expect(configOf({ ONEAPP_VNF_DNS_ENABLED: raw }).network.dnsEnabled).toBe(value);
     expect(configOf({ REPORT_READY: raw }).reportReady).toBe(value);
     expect(configOf({ ETH0_VROUTER_MANAGEMENT: raw }).nics[0]?.management).toBe(value);
+  });
+
+  it.each(['on', 'Y', '2', 'maybe', '\u0000garbage'])('%j is rejected, naming the variable', (raw) => {
+    expect(issuesOf({ ONE_SERVICE_AIRGAPPED: raw }).map((issue) => issue.variable)).toEqual(['ONE_SERVICE_AIRGAPPED']);
   });
 
   it('an empty value keeps the default, YES or NO', () => {

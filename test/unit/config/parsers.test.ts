@@ -32,8 +32,8 @@ const CASES: Case[] = [
   },
   {
     parser: 'boolean',
-    accept: [['YES', true], ['yes', true], ['Yes', true], ['1', true], ['NO', false], ['no', false], ['0', false], ['true', false], ['Y', false], ['anything', false]],
-    reject: [],
+    accept: [['YES', true], ['yes', true], ['Yes', true], ['1', true], ['TRUE', true], ['true', true], ['NO', false], ['no', false], ['0', false], ['False', false]],
+    reject: ['Y', 'N', 'anything', 'maybe', 'yes please', '2', '00', 'ja'],
   },
   {
     parser: 'ipv4',
