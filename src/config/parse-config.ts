@@ -9,7 +9,7 @@ import type { Config, KeepalivedNic, LoadBalancer, Nic, StaticServer, Vip } from
 import { defaultNoProxy, defaultRke2Release, defaultRke2Version, deriveEndpoint, deriveVrid } from './derive.ts';
 import { RULES } from './rules.ts';
 import { maskUrlPassword, showValue } from './show-value.ts';
-import { compareNames, specFor, specNamed, VALUE_KINDS } from './variables.ts';
+import { compareNames, indexProblem, specFor, specNamed, VALUE_KINDS } from './variables.ts';
 import type { KindValue, ValueKind } from './variables.ts';
 
 export type ParseConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
@@ -67,7 +67,13 @@ function trimAsciiSpace(value: string): string {
 function createReader(vars: ContextVars): Reader {
   const issues: ConfigIssue[] = [];
   const parsed = new Map<string, { value: unknown } | undefined>();
-  const names = [...vars.keys()].sort(compareNames);
+  // A name whose index is out of bounds is reported once and then left out of everything else.
+  const outOfBounds = new Map<string, string>();
+  for (const name of vars.keys()) {
+    const problem = indexProblem(name);
+    if (problem !== undefined) outOfBounds.set(name, problem);
+  }
+  const names = [...vars.keys()].filter((name) => !outOfBounds.has(name)).sort(compareNames);
 
   /** The value to parse: empty means "use the default". Surrounding spaces and line breaks are dropped, except for secrets. */
   const valueOf = (name: string): string | undefined => {
@@ -107,6 +113,8 @@ function createReader(vars: ContextVars): Reader {
     parsed.set(name, result);
     return result;
   };
+
+  for (const name of [...outOfBounds.keys()].sort(compareNames)) report(name, outOfBounds.get(name) as string);
 
   return {
     issues,

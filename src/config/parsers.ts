@@ -162,8 +162,11 @@ export function isDnsName(raw: string): boolean {
   return labels.every((label) => DNS_LABEL.test(label)) && !/^\d+$/.test(labels[labels.length - 1] as string);
 }
 
-/** VRouter placeholders resolved on the VNF: `<ETH0_IP0>`, `<ETH0_VIP0>`, `<ETH0_EP0>`. */
-const PLACEHOLDER = /^<ETH(?:0|[1-9]\d*)_(?:IP|VIP|EP)(?:0|[1-9]\d*)>$/;
+/**
+ * VRouter placeholders resolved on the VNF: `<ETH0_IP0>`, `<ETH0_VIP0>`, `<ETH0_EP0>`. Both indices
+ * are 0-99, as the NIC and VIP indices of variable names are (INDEX_BOUNDS).
+ */
+const PLACEHOLDER = /^<ETH(?:0|[1-9]\d?)_(?:IP|VIP|EP)(?:0|[1-9]\d?)>$/;
 
 export function isPlaceholder(raw: string): boolean {
   return PLACEHOLDER.test(raw);

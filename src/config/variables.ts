@@ -196,6 +196,37 @@ export function specNamed(name: string): VariableSpec | undefined {
 }
 
 /**
+ * Bounds of the numbers inside family names, by the placeholder the table's `name` uses for them. A
+ * name beyond them is an input error (named), never a number that JavaScript prints as `1e+21`.
+ */
+export const INDEX_BOUNDS: Readonly<Record<string, { readonly what: string; readonly max: number }>> = {
+  n: { what: 'NIC index', max: 99 },
+  m: { what: 'VIP index', max: 99 },
+  i: { what: 'load balancer index', max: 99 },
+  j: { what: 'backend index', max: 999 },
+};
+
+/**
+ * What is wrong with the numbers in a family name (`ETH100_IP`: the NIC index is above 99), or
+ * undefined when they are within INDEX_BOUNDS or the name is not a family member. Digits are compared
+ * as text first, so a 30-digit index is never turned into a float.
+ */
+export function indexProblem(name: string): string | undefined {
+  const spec = specFor(name);
+  if (spec?.pattern === undefined) return undefined;
+  const groups = spec.pattern.exec(name)?.slice(1) ?? [];
+  const placeholders = [...spec.name.matchAll(/<([a-z])>/g)].map((match) => match[1] as string);
+  for (const [position, digits] of groups.entries()) {
+    const bound = INDEX_BOUNDS[placeholders[position] ?? ''];
+    if (bound === undefined || digits === undefined) continue;
+    if (digits.length > String(bound.max).length || Number(digits) > bound.max) {
+      return `a ${bound.what} from 0 to ${bound.max} in the name (${spec.name})`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Natural order: runs of digits compare as numbers, so RANGE2 comes before RANGE10 and the bare prefix
  * (RANGE) before both. Ties (RANGE01 vs RANGE1) fall back to plain code-unit order.
  */
