@@ -9,7 +9,7 @@ import type { Config, KeepalivedNic, LoadBalancer, Nic, StaticServer, Vip } from
 import { defaultNoProxy, defaultRke2Release, defaultRke2Version, deriveEndpoint, deriveVrid } from './derive.ts';
 import { RULES } from './rules.ts';
 import { maskUrlPassword, showValue } from './show-value.ts';
-import { compareNames, indexProblem, specFor, specNamed, VALUE_KINDS } from './variables.ts';
+import { compareNames, indexProblem, sortNames, specFor, specNamed, VALUE_KINDS } from './variables.ts';
 import type { KindValue, ValueKind } from './variables.ts';
 
 export type ParseConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
@@ -73,14 +73,18 @@ function createReader(vars: ContextVars): Reader {
     const problem = indexProblem(name);
     if (problem !== undefined) outOfBounds.set(name, problem);
   }
-  const names = [...vars.keys()].filter((name) => !outOfBounds.has(name)).sort(compareNames);
+  const names = sortNames([...vars.keys()].filter((name) => !outOfBounds.has(name)));
+  // Each name's value, trimmed or not, worked out once: families are looked for many times.
+  const values = new Map<string, string | undefined>();
 
   /** The value to parse: empty means "use the default". Surrounding spaces and line breaks are dropped, except for secrets. */
   const valueOf = (name: string): string | undefined => {
+    if (values.has(name)) return values.get(name);
     const raw = vars.get(name);
-    if (raw === undefined) return undefined;
-    const value = specFor(name)?.secret === true ? raw : trimAsciiSpace(raw);
-    return value === '' ? undefined : value;
+    const trimmed = raw === undefined || specFor(name)?.secret === true ? raw : trimAsciiSpace(raw);
+    const value = trimmed === '' ? undefined : trimmed;
+    values.set(name, value);
+    return value;
   };
 
   const report = (variable: string, expected: string): void => {
@@ -154,6 +158,24 @@ function indicesOf(reader: Reader, pattern: RegExp): number[] {
   return [...indices].sort((a, b) => a - b);
 }
 
+/**
+ * For a pattern with two groups (`ETH<n>_VIP<m>`, `LB<i>_SERVER<j>`): the second numbers by the first,
+ * each list ascending and unique. One pass over the names, however many NICs or LBs there are.
+ */
+function indicesByFirst(reader: Reader, pattern: RegExp): Map<number, number[]> {
+  const byFirst = new Map<number, Set<number>>();
+  for (const name of reader.setNames(pattern)) {
+    const match = pattern.exec(name);
+    const first = Number(match?.[1]);
+    const set = byFirst.get(first) ?? new Set<number>();
+    set.add(Number(match?.[2]));
+    byFirst.set(first, set);
+  }
+  return new Map([...byFirst].map(([first, set]) => [first, [...set].sort((a, b) => a - b)]));
+}
+
+const SERVER_VARIABLE = /^ONEAPP_VNF_HAPROXY_LB(0|[1-9]\d*)_SERVER(0|[1-9]\d*)_(?:HOST|PORT)$/;
+
 const NIC_VARIABLE = /^ETH(0|[1-9]\d*)_(?:IP|MAC|MASK|NETWORK|GATEWAY|DNS|VROUTER_IP|VROUTER_MANAGEMENT)$/;
 const VIP_VARIABLE = /^ONEAPP_VROUTER_ETH(0|[1-9]\d*)_VIP(0|[1-9]\d*)$/;
 const KEEPALIVED_NIC_VARIABLE = /^ONEAPP_VNF_KEEPALIVED_ETH(0|[1-9]\d*)_(?:PASSWORD|INTERVAL|PRIORITY|VRID|SKIP)$/;
@@ -162,15 +184,16 @@ const LB_VARIABLE = /^ONEAPP_VNF_HAPROXY_LB(0|[1-9]\d*)_(?:IP|PORT|SERVER(?:0|[1
 const OWN_PREFIX = /^(?:ONEAPP_|ONE_SERVICE_)/;
 
 function readNics(reader: Reader): Nic[] {
-  const indices = new Set([...indicesOf(reader, NIC_VARIABLE), ...indicesOf(reader, VIP_VARIABLE)]);
+  const vipsByNic = indicesByFirst(reader, VIP_VARIABLE);
+  const indices = new Set([...indicesOf(reader, NIC_VARIABLE), ...vipsByNic.keys()]);
   return [...indices]
     .sort((a, b) => a - b)
     .map((n): Nic => {
       const mask = reader.optional(`ETH${n}_MASK`, 'netmask');
       const vips: Vip[] = [];
-      for (const name of reader.setNames(new RegExp(`^ONEAPP_VROUTER_ETH${n}_VIP(0|[1-9]\\d*)$`))) {
-        const vip = reader.optional(name, 'vip');
-        if (vip !== undefined) vips.push({ index: Number(VIP_VARIABLE.exec(name)?.[2]), address: vip.address, prefixLength: vip.prefixLength });
+      for (const m of vipsByNic.get(n) ?? []) {
+        const vip = reader.optional(`ONEAPP_VROUTER_ETH${n}_VIP${m}`, 'vip');
+        if (vip !== undefined) vips.push({ index: m, address: vip.address, prefixLength: vip.prefixLength });
       }
       return {
         name: `eth${n}`,
@@ -190,9 +213,9 @@ function readNics(reader: Reader): Nic[] {
 }
 
 /** A static backend needs both halves; one without the other is reported on the missing one. */
-function readStaticServers(reader: Reader, lb: number): StaticServer[] {
+function readStaticServers(reader: Reader, lb: number, serverIndices: readonly number[]): StaticServer[] {
   const servers: StaticServer[] = [];
-  for (const j of indicesOf(reader, new RegExp(`^ONEAPP_VNF_HAPROXY_LB${lb}_SERVER(0|[1-9]\\d*)_(?:HOST|PORT)$`))) {
+  for (const j of serverIndices) {
     const hostName = `ONEAPP_VNF_HAPROXY_LB${lb}_SERVER${j}_HOST`;
     const portName = `ONEAPP_VNF_HAPROXY_LB${lb}_SERVER${j}_PORT`;
     const host = reader.optional(hostName, 'serverHost');
@@ -206,11 +229,12 @@ function readStaticServers(reader: Reader, lb: number): StaticServer[] {
 
 function readLoadBalancers(reader: Reader, publicVip: string | undefined): LoadBalancer[] {
   const indices = new Set([0, 1, 2, 3, ...indicesOf(reader, LB_VARIABLE)]);
+  const serversByLb = indicesByFirst(reader, SERVER_VARIABLE);
   const loadBalancers: LoadBalancer[] = [];
   for (const index of [...indices].sort((a, b) => a - b)) {
     const portName = `ONEAPP_VNF_HAPROXY_LB${index}_PORT`;
     const ip = reader.optional(`ONEAPP_VNF_HAPROXY_LB${index}_IP`, 'lbAddress') ?? publicVip;
-    const staticServers = readStaticServers(reader, index);
+    const staticServers = readStaticServers(reader, index, serversByLb.get(index) ?? []);
     // Only LB0 to LB3 have a default port; a further LB without a port cannot be served.
     const port = index <= 3 ? reader.withDefault(portName, 'port') : reader.optional(portName, 'port');
     if (port === undefined) {

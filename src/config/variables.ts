@@ -231,9 +231,22 @@ export function indexProblem(name: string): string | undefined {
  * (RANGE) before both. Ties (RANGE01 vs RANGE1) fall back to plain code-unit order.
  */
 export function compareNames(a: string, b: string): number {
-  const chunks = /(\d+)|(\D+)/g;
-  const left = a.match(chunks) ?? [];
-  const right = b.match(chunks) ?? [];
+  return compareChunks(nameChunks(a), nameChunks(b), a, b);
+}
+
+/** Names in natural order (compareNames), each name split into its runs once rather than per comparison. */
+export function sortNames(names: Iterable<string>): string[] {
+  return [...names]
+    .map((name) => ({ name, chunks: nameChunks(name) }))
+    .sort((a, b) => compareChunks(a.chunks, b.chunks, a.name, b.name))
+    .map((entry) => entry.name);
+}
+
+function nameChunks(name: string): string[] {
+  return name.match(/(\d+)|(\D+)/g) ?? [];
+}
+
+function compareChunks(left: readonly string[], right: readonly string[], a: string, b: string): number {
   for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
     const x = left[index] as string;
     const y = right[index] as string;
