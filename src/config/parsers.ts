@@ -352,9 +352,13 @@ export const keepalivedPassword = simple('1 to 8 printable ASCII characters with
   /^[\x21-\x7e]{1,8}$/.test(raw) && keepalivedTextProblem(raw) === undefined ? raw : undefined,
 );
 
-/** The OneGate token goes into an HTTP header: one line, no spaces or control characters. */
-export const token = simple('one line without spaces or control characters', (raw) =>
-  raw.length <= 4096 && !CONTROL_OR_SPACE.test(raw) ? raw : undefined,
+/**
+ * The OneGate token goes into an HTTP header: printable ASCII without spaces, at most 4096 characters.
+ * A header cannot carry other characters, so anything else would only fail later, looking like a
+ * OneGate that cannot be reached.
+ */
+export const token = simple('printable ASCII without spaces or control characters (it is sent in an HTTP header), at most 4096 characters', (raw) =>
+  /^[\x21-\x7e]{1,4096}$/.test(raw) ? raw : undefined,
 );
 
 const BASE64_YAML = 'base64 of YAML manifests (one or more YAML mappings)';
