@@ -14,13 +14,16 @@ import type { KindValue, ValueKind } from './variables.ts';
 
 export type ParseConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
-/** Validates every variable the agent knows and returns the config, or all issues found. */
+/** Kinds whose values are URLs, which may carry a user and password. */
+const URL_KINDS: ReadonlySet<ValueKind | undefined> = new Set<ValueKind>(['proxyUrl', 'onegateUrl']);
+
 /**
  * Service inputs that reach every VM's context but are read under another name: the storage VM
  * template maps ONEAPP_K8S_STORAGE_* onto ONEAPP_STORAGE_*. Known, so not reported as typos.
  */
 const KNOWN_ELSEWHERE: ReadonlySet<string> = new Set(['ONEAPP_K8S_STORAGE_DEVICE', 'ONEAPP_K8S_STORAGE_FILESYSTEM', 'ONEAPP_K8S_STORAGE_MOUNTPOINT']);
 
+/** Validates every variable the agent knows and returns the config, or all issues found. */
 export function parseConfig(vars: ContextVars): ParseConfigResult {
   const reader = createReader(vars);
   const config = assemble(reader);
@@ -92,11 +95,13 @@ function createReader(vars: ContextVars): Reader {
     const raw = vars.get(variable);
     // A rule may blame a variable left at its default: say so rather than show "".
     const unset = raw === undefined || (spec?.secret === true ? raw === '' : raw.trim() === '');
+    // A URL with an `@` may hold credentials, even one too malformed for maskUrlPassword to see them.
+    const hidden = spec?.secret === true || (raw !== undefined && raw.includes('@') && URL_KINDS.has(spec?.kind));
     const shown = unset
       ? spec?.default !== undefined && spec.default !== ''
         ? `(default ${spec.default})`
         : '(not set)'
-      : spec?.secret === true
+      : hidden
         ? showValue(raw, { secret: true })
         : // Any URL may carry credentials (a proxy, a OneGate endpoint written with user:password@).
           showValue(raw.includes('://') ? maskUrlPassword(raw) : raw);

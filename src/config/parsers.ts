@@ -385,7 +385,8 @@ export const base64Yaml: ValueParser<string> = {
     const list = [...parseAllDocuments(text)];
     for (const document of list) {
       const [error] = document.errors;
-      if (error !== undefined) return reject(`${BASE64_YAML}; YAML error: ${oneLine(error.message)}`);
+      // Where, not what: the parser's message may quote the text, and these values are secrets.
+      if (error !== undefined) return reject(`${BASE64_YAML}; YAML error ${error.code}${yamlPosition(error.linePos?.[0])}`);
     }
     // A document of only comments has a null scalar as contents: it is empty, not a value.
     const contents = list.map((document) => document.contents).filter((content) => content !== null && !(isScalar(content) && content.value === null));
@@ -395,7 +396,6 @@ export const base64Yaml: ValueParser<string> = {
   },
 };
 
-function oneLine(message: string): string {
-  const first = message.split('\n', 1)[0] ?? '';
-  return first.length > 120 ? `${first.slice(0, 119)}…` : first;
+function yamlPosition(position: { line: number; col: number } | undefined): string {
+  return position === undefined ? '' : ` at line ${position.line}, column ${position.col} of the decoded text`;
 }

@@ -68,7 +68,10 @@ export interface VariableSpec {
   readonly default?: string;
   /** A default computed from other variables, in words. */
   readonly derivedDefault?: string;
-  /** Never shown in issues, logs or plans; not trimmed either (spaces would be part of it). */
+  /**
+   * Never shown in issues, logs or plans, in any form (a config manifest may hold a BGP password, say);
+   * not trimmed either (spaces would be part of it).
+   */
   readonly secret?: boolean;
   readonly group: VariableGroup;
   readonly description: string;
@@ -155,9 +158,9 @@ export const VARIABLES: readonly VariableSpec[] = [
 
   // Kubernetes.
   { name: 'ONEAPP_K8S_CNI_PLUGIN', kind: 'cniName', default: 'cilium', group: 'kubernetes', description: 'CNI plugin' },
-  { name: 'ONEAPP_K8S_CNI_CONFIG', kind: 'base64Yaml', group: 'kubernetes', description: 'Base64 YAML that replaces the generated CNI config' },
+  { name: 'ONEAPP_K8S_CNI_CONFIG', kind: 'base64Yaml', secret: true, group: 'kubernetes', description: 'Base64 YAML that replaces the generated CNI config' },
   { name: 'ONEAPP_K8S_MULTUS_ENABLED', kind: 'boolean', default: 'NO', group: 'kubernetes', description: 'Add Multus in front of the CNI plugin' },
-  { name: 'ONEAPP_K8S_MULTUS_CONFIG', kind: 'base64Yaml', group: 'kubernetes', description: 'Base64 YAML that replaces the generated Multus config' },
+  { name: 'ONEAPP_K8S_MULTUS_CONFIG', kind: 'base64Yaml', secret: true, group: 'kubernetes', description: 'Base64 YAML that replaces the generated Multus config' },
   { name: 'ONEAPP_K8S_CILIUM_BGP_ENABLED', kind: 'boolean', default: 'NO', group: 'kubernetes', description: 'Cilium BGP control plane and LB IP pool' },
   { name: 'ONEAPP_K8S_CILIUM_RANGE*', pattern: /^ONEAPP_K8S_CILIUM_RANGE/, kind: 'cidrList', group: 'kubernetes', description: 'CIDRs of the Cilium LB IP pool (every variable with this prefix)' },
   { name: 'ONEAPP_K8S_CLUSTER_CIDR', kind: 'ipv4Cidr', default: '10.42.0.0/16', group: 'kubernetes', description: 'Pod network' },
@@ -171,7 +174,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   // Add-ons.
   { name: 'ONEAPP_K8S_METALLB_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install MetalLB' },
   { name: 'ONEAPP_K8S_METALLB_CLASS', kind: 'loadBalancerClass', default: 'metallb', group: 'add-ons', description: 'LoadBalancerClass that MetalLB serves' },
-  { name: 'ONEAPP_K8S_METALLB_CONFIG', kind: 'base64Yaml', group: 'add-ons', description: 'Base64 YAML that replaces the generated MetalLB pool' },
+  { name: 'ONEAPP_K8S_METALLB_CONFIG', kind: 'base64Yaml', secret: true, group: 'add-ons', description: 'Base64 YAML that replaces the generated MetalLB pool' },
   { name: 'ONEAPP_K8S_METALLB_RANGE*', pattern: /^ONEAPP_K8S_METALLB_RANGE/, kind: 'addressRanges', group: 'add-ons', description: 'Address ranges of the MetalLB pool (every variable with this prefix)' },
   { name: 'ONEAPP_K8S_TRAEFIK_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install Traefik' },
   { name: 'ONEAPP_K8S_LONGHORN_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install Longhorn' },

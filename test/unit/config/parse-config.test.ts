@@ -414,9 +414,10 @@ describe('issues', () => {
     expect(configOf({ ONEAPP_K8S_CNI_PLUGIN: ' canal\r', ONEAPP_VNF_HAPROXY_LB1_PORT: '7443\n' })).toMatchObject({ k8s: { cni: 'canal' }, loadBalancers: [{}, { port: 7443 }, {}, {}] });
   });
 
-  it('masks the password of a bad proxy URL', () => {
-    const [issue] = issuesOf({ ONEAPP_K8S_HTTPS_PROXY: 'https://user:s3cr3t@proxy:99999' });
-    expect(issue?.shown).toBe('"https://user:<hidden>@proxy:99999"');
+  it('hides a bad proxy URL that may hold credentials, and shows one without', () => {
+    expect(issuesOf({ ONEAPP_K8S_HTTPS_PROXY: 'https://user:s3cr3t@proxy:99999' })[0]?.shown).toBe('<hidden, 31 characters>');
+    expect(issuesOf({ ONEAPP_K8S_HTTPS_PROXY: 'user:s3cr3t@proxy:3128' })[0]?.shown).toBe('<hidden, 22 characters>');
+    expect(issuesOf({ ONEAPP_K8S_HTTPS_PROXY: 'https://proxy:99999' })[0]?.shown).toBe('"https://proxy:99999"');
   });
 
   it('shortens a long value and gives its length', () => {
