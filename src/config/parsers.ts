@@ -333,10 +333,40 @@ function isCleanAbsolutePath(raw: string): boolean {
     .every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }
 
-/** An absolute, normalised path (it goes into /etc/fstab, so no spaces), and not `/` itself. */
-export const mountPoint = simple('an absolute path like /var/lib/longhorn (no spaces, no . or .. parts)', (raw) =>
-  raw !== '/' && isCleanAbsolutePath(raw) ? raw : undefined,
-);
+/**
+ * Folders a fresh disk must never be mounted over (it would hide the system, or what RKE2 keeps), nor
+ * over any of their parents (`/var/lib` hides `/var/lib/rancher`).
+ */
+export const SYSTEM_PATHS: readonly string[] = [
+  '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/opt', '/proc', '/root', '/run', '/sbin',
+  '/srv', '/sys', '/tmp', '/usr', '/usr/local', '/var', '/var/backups', '/var/cache', '/var/lib', '/var/lib/apt', '/var/lib/dpkg',
+  '/var/lib/kubelet', '/var/lib/rancher', '/var/lib/systemd', '/var/log', '/var/mail', '/var/run', '/var/spool', '/var/tmp',
+];
+/** Trees in which nothing may be a mount point: virtual or volatile filesystems and the system's own. */
+export const SYSTEM_TREES: readonly string[] = [
+  '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/tmp', '/usr',
+  '/var/lib/kubelet', '/var/lib/rancher', '/var/log', '/var/run', '/var/tmp',
+];
+
+/** Why a clean absolute path may not be a mount point of the storage disk, or undefined. */
+function systemPathProblem(mount: string): string | undefined {
+  const within = (parent: string, child: string): boolean => parent === '/' || child.startsWith(`${parent}/`);
+  if (mount === '/') return 'the root folder';
+  const hidden = SYSTEM_PATHS.find((system) => system === mount || within(mount, system));
+  if (hidden !== undefined) return hidden === mount ? `the system folder ${mount}` : `a parent of the system folder ${hidden}`;
+  const tree = SYSTEM_TREES.find((system) => within(system, mount));
+  return tree === undefined ? undefined : `inside ${tree}`;
+}
+
+/** An absolute, normalised path (it goes into /etc/fstab, so no spaces), not a system folder. */
+export const mountPoint: ValueParser<string> = {
+  expected: 'an absolute path like /var/lib/longhorn (no spaces, no . or .. parts)',
+  parse: (raw) => {
+    if (!isCleanAbsolutePath(raw) && raw !== '/') return reject(mountPoint.expected);
+    const problem = systemPathProblem(raw);
+    return problem === undefined ? accept(raw) : reject(`a folder of its own like /var/lib/longhorn, not ${problem} (the disk would hide what is there)`);
+  },
+};
 
 export const devicePath = simple('a device path under /dev, like /dev/vdb or /dev/disk/by-id/…', (raw) =>
   raw.startsWith('/dev/') && isCleanAbsolutePath(raw) && /^[A-Za-z0-9/._:+@-]+$/.test(raw) ? raw : undefined,
