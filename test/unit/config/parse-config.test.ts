@@ -441,11 +441,9 @@ describe('issues', () => {
     for (const issue of error.issues) expect(issue.shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
   });
 
-  it('handles a 10 MB value: one short issue, quickly', () => {
-    const started = performance.now();
+  it('handles a 10 MB value: one short issue (its time is in bench/input-parsing.ts)', () => {
     const issues = issuesOf({ ONEAPP_K8S_CONTROL_PLANE_EP: 'h'.repeat(10 * 1024 * 1024), SSH_PUBLIC_KEY: 'k'.repeat(10 * 1024 * 1024) });
     expect(issues).toEqual([{ variable: 'ONEAPP_K8S_CONTROL_PLANE_EP', shown: `"${'h'.repeat(40)}…" (10485760 characters)`, expected: expect.any(String) }]);
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('decodes a large base64 YAML config', () => {
