@@ -11,6 +11,7 @@ import path from 'node:path';
 import { measureE2e } from './e2e.ts';
 import { measureFailover } from './failover.ts';
 import { measureHaproxyConvergence } from './haproxy-convergence.ts';
+import { measureInputParsing } from './input-parsing.ts';
 import { measureJoinLatency } from './join-latency.ts';
 import { BENCH_DIR, BINARY, createContext } from './lib/context.ts';
 import { machine, machineLine } from './lib/machine.ts';
@@ -54,6 +55,7 @@ if (!fs.existsSync(BINARY)) {
 say(`machine: ${machineLine(host)}${ctx.quick ? ' (BENCH_QUICK: short runs)' : ''}`);
 
 await step('Start-up and `oneke plan` on 250 VMs', () => measureStartup(ctx), (s) => s);
+await step('Input parsing', async () => measureInputParsing(), (s) => s);
 
 // The daemons' memory is followed for minutes while the in-process measurements run.
 const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? ctx.pick(360, 30));

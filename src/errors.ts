@@ -97,7 +97,7 @@ export class CommandError extends OnekeError {
   readonly stderr: string;
 
   constructor(file: string, args: readonly string[], exitCode: number | undefined, stderr: string, timedOut = false) {
-    const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+    const tail = stderrReason(stderr);
     const how = timedOut ? 'timed out' : exitCode === undefined ? 'could not start' : `exited ${exitCode}`;
     super('ONEKE_COMMAND_FAILED', `${[file, ...args].join(' ')} ${how}${tail ? `: ${tail}` : ''}`);
     this.file = file;
@@ -105,6 +105,17 @@ export class CommandError extends OnekeError {
     this.exitCodeOfCommand = exitCode;
     this.stderr = stderr;
   }
+}
+
+/**
+ * The last three lines of a command's stderr, the usual place of its reason; but when it printed its
+ * usage text after the reason (mkfs.xfs on a too small disk), the lines before `Usage:`.
+ */
+export function stderrReason(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim());
+  const usage = lines.findIndex((line) => /^usage:/i.test(line));
+  const relevant = (usage > 0 ? lines.slice(0, usage) : lines).filter((line) => line !== '');
+  return relevant.slice(-3).join(' | ');
 }
 
 /** A wait ran out of time; says what was awaited. */

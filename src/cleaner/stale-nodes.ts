@@ -4,13 +4,24 @@
 // A node is claimed by a VM when the VM publishes its name (ONEGATE_K8S_NODE_NAME) or when the name
 // is made from one of the VM's IPv4s: a VM that has not published yet still claims its would-be name.
 // The rule that matters most is the other way round: when OneGate's answer is incomplete in any way
-// (no answer, a node whose vm_info is null, a VM without its USER_TEMPLATE), nothing is deleted,
+// (no answer, a Kubernetes role left out, a role short of its cardinality while it is changing, a
+// node whose vm_info is null, a VM without its USER_TEMPLATE), nothing is deleted,
 // since a glitch must never cost a healthy node. Only a complete picture of the service can show
 // that a node is stale.
 
 import { nodeNameOf } from '../kubernetes/node-identity.ts';
 import { ONEGATE_K8S_MASTER, ONEGATE_K8S_NODE_NAME, ROLE_NAME } from '../onegate/keys.ts';
 import type { Nic, ServiceRecord, VmRecord } from '../onegate/parse.ts';
+import { ROLE_NAMES } from '../plan/plan.ts';
+
+/** The roles whose VMs run Kubernetes nodes: an answer without one of them cannot show a node gone. */
+const NODE_ROLES = ROLE_NAMES.filter((name) => name !== 'vnf');
+/**
+ * OneFlow role states in which the role's node list is settled: RUNNING (2) and WARNING (4). In any
+ * other (deploying, scaling, cooldown…) a role may list fewer nodes than its cardinality while VMs
+ * come and go, so a missing node there proves nothing.
+ */
+const SETTLED_ROLE_STATES: ReadonlySet<number> = new Set([2, 4]);
 
 /** A canonical IPv4: four decimal octets 0..255, no leading zeros. */
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
@@ -73,9 +84,14 @@ export function namesClaimedBy(vm: VmRecord): string[] {
 export function claimedNames(service: ServiceRecord | undefined, selfVmId?: number): { claimed: Set<string> } | { refuse: string } {
   if (service === undefined) return { refuse: 'no answer from OneGate about the service' };
   if (service.roles.length === 0) return { refuse: `OneGate lists no roles in service ${service.id}` };
+  const missing = NODE_ROLES.find((name) => !service.roles.some((role) => role.name === name));
+  if (missing !== undefined) return { refuse: `OneGate's answer about service ${service.id} has no role ${missing}` };
   const claimed = new Set<string>();
   let selfSeen = false;
   for (const role of service.roles) {
+    if (role.nodes.length < role.cardinality && (role.state === undefined || !SETTLED_ROLE_STATES.has(role.state))) {
+      return { refuse: `role ${role.name} lists ${role.nodes.length} of its ${role.cardinality} VMs while in state ${role.state ?? 'unknown'} (not settled)` };
+    }
     for (const [index, node] of role.nodes.entries()) {
       const which = `node ${index} of role ${role.name}${node.vmId === undefined ? '' : ` (VM ${node.vmId})`}`;
       // vm_info null (OpenNebula issue 6406): the VM is unknown for now, whatever else the client

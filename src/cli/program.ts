@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, OnekeError, oneLine } from '../errors.ts';
+import { safeText } from '../log/safe-text.ts';
 import { VERSION } from '../version.ts';
 import type { GlobalOptions, Runtime } from './runtime.ts';
 
@@ -110,14 +111,15 @@ export async function runCli(argv: readonly string[], output: Output = processOu
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
     }
+    // Messages carry outside text (OneGate bodies, peers' values, commands' output): escaped here.
     if (error instanceof OnekeError) {
-      for (const line of error.message.split('\n')) output.err(`oneke: ${line}\n`);
-      if (error.hint) output.err(`oneke: hint: ${error.hint}\n`);
-      if (error.exitCode === ExitCode.internal && error.stack) output.err(`${error.stack}\n`);
+      for (const line of error.message.split('\n')) output.err(`oneke: ${safeText(line)}\n`);
+      if (error.hint) output.err(`oneke: hint: ${safeText(error.hint)}\n`);
+      if (error.exitCode === ExitCode.internal && error.stack) output.err(`${safeText(error.stack, { keepLines: true })}\n`);
       return error.exitCode;
     }
     // Not one of ours: a bug. Show the stack, since nobody can act on one line here.
-    output.err(`oneke: internal error: ${oneLine(error)}\n${error instanceof Error && error.stack ? `${error.stack}\n` : ''}`);
+    output.err(`oneke: internal error: ${safeText(oneLine(error))}\n${error instanceof Error && error.stack ? `${safeText(error.stack, { keepLines: true })}\n` : ''}`);
     return ExitCode.internal;
   }
 }

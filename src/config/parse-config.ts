@@ -9,18 +9,21 @@ import type { Config, KeepalivedNic, LoadBalancer, Nic, StaticServer, Vip } from
 import { defaultNoProxy, defaultRke2Release, defaultRke2Version, deriveEndpoint, deriveVrid } from './derive.ts';
 import { RULES } from './rules.ts';
 import { maskUrlPassword, showValue } from './show-value.ts';
-import { compareNames, specFor, specNamed, VALUE_KINDS } from './variables.ts';
+import { compareNames, indexProblem, sortNames, specFor, specNamed, VALUE_KINDS } from './variables.ts';
 import type { KindValue, ValueKind } from './variables.ts';
 
 export type ParseConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
-/** Validates every variable the agent knows and returns the config, or all issues found. */
+/** Kinds whose values are URLs, which may carry a user and password. */
+const URL_KINDS: ReadonlySet<ValueKind | undefined> = new Set<ValueKind>(['proxyUrl', 'onegateUrl']);
+
 /**
  * Service inputs that reach every VM's context but are read under another name: the storage VM
  * template maps ONEAPP_K8S_STORAGE_* onto ONEAPP_STORAGE_*. Known, so not reported as typos.
  */
 const KNOWN_ELSEWHERE: ReadonlySet<string> = new Set(['ONEAPP_K8S_STORAGE_DEVICE', 'ONEAPP_K8S_STORAGE_FILESYSTEM', 'ONEAPP_K8S_STORAGE_MOUNTPOINT']);
 
+/** Validates every variable the agent knows and returns the config, or all issues found. */
 export function parseConfig(vars: ContextVars): ParseConfigResult {
   const reader = createReader(vars);
   const config = assemble(reader);
@@ -67,14 +70,24 @@ function trimAsciiSpace(value: string): string {
 function createReader(vars: ContextVars): Reader {
   const issues: ConfigIssue[] = [];
   const parsed = new Map<string, { value: unknown } | undefined>();
-  const names = [...vars.keys()].sort(compareNames);
+  // A name whose index is out of bounds is reported once and then left out of everything else.
+  const outOfBounds = new Map<string, string>();
+  for (const name of vars.keys()) {
+    const problem = indexProblem(name);
+    if (problem !== undefined) outOfBounds.set(name, problem);
+  }
+  const names = sortNames([...vars.keys()].filter((name) => !outOfBounds.has(name)));
+  // Each name's value, trimmed or not, worked out once: families are looked for many times.
+  const values = new Map<string, string | undefined>();
 
   /** The value to parse: empty means "use the default". Surrounding spaces and line breaks are dropped, except for secrets. */
   const valueOf = (name: string): string | undefined => {
+    if (values.has(name)) return values.get(name);
     const raw = vars.get(name);
-    if (raw === undefined) return undefined;
-    const value = specFor(name)?.secret === true ? raw : trimAsciiSpace(raw);
-    return value === '' ? undefined : value;
+    const trimmed = raw === undefined || specFor(name)?.secret === true ? raw : trimAsciiSpace(raw);
+    const value = trimmed === '' ? undefined : trimmed;
+    values.set(name, value);
+    return value;
   };
 
   const report = (variable: string, expected: string): void => {
@@ -82,11 +95,13 @@ function createReader(vars: ContextVars): Reader {
     const raw = vars.get(variable);
     // A rule may blame a variable left at its default: say so rather than show "".
     const unset = raw === undefined || (spec?.secret === true ? raw === '' : raw.trim() === '');
+    // A URL with an `@` may hold credentials, even one too malformed for maskUrlPassword to see them.
+    const hidden = spec?.secret === true || (raw !== undefined && raw.includes('@') && URL_KINDS.has(spec?.kind));
     const shown = unset
       ? spec?.default !== undefined && spec.default !== ''
         ? `(default ${spec.default})`
         : '(not set)'
-      : spec?.secret === true
+      : hidden
         ? showValue(raw, { secret: true })
         : // Any URL may carry credentials (a proxy, a OneGate endpoint written with user:password@).
           showValue(raw.includes('://') ? maskUrlPassword(raw) : raw);
@@ -107,6 +122,8 @@ function createReader(vars: ContextVars): Reader {
     parsed.set(name, result);
     return result;
   };
+
+  for (const name of [...outOfBounds.keys()].sort(compareNames)) report(name, outOfBounds.get(name) as string);
 
   return {
     issues,
@@ -146,6 +163,24 @@ function indicesOf(reader: Reader, pattern: RegExp): number[] {
   return [...indices].sort((a, b) => a - b);
 }
 
+/**
+ * For a pattern with two groups (`ETH<n>_VIP<m>`, `LB<i>_SERVER<j>`): the second numbers by the first,
+ * each list ascending and unique. One pass over the names, however many NICs or LBs there are.
+ */
+function indicesByFirst(reader: Reader, pattern: RegExp): Map<number, number[]> {
+  const byFirst = new Map<number, Set<number>>();
+  for (const name of reader.setNames(pattern)) {
+    const match = pattern.exec(name);
+    const first = Number(match?.[1]);
+    const set = byFirst.get(first) ?? new Set<number>();
+    set.add(Number(match?.[2]));
+    byFirst.set(first, set);
+  }
+  return new Map([...byFirst].map(([first, set]) => [first, [...set].sort((a, b) => a - b)]));
+}
+
+const SERVER_VARIABLE = /^ONEAPP_VNF_HAPROXY_LB(0|[1-9]\d*)_SERVER(0|[1-9]\d*)_(?:HOST|PORT)$/;
+
 const NIC_VARIABLE = /^ETH(0|[1-9]\d*)_(?:IP|MAC|MASK|NETWORK|GATEWAY|DNS|VROUTER_IP|VROUTER_MANAGEMENT)$/;
 const VIP_VARIABLE = /^ONEAPP_VROUTER_ETH(0|[1-9]\d*)_VIP(0|[1-9]\d*)$/;
 const KEEPALIVED_NIC_VARIABLE = /^ONEAPP_VNF_KEEPALIVED_ETH(0|[1-9]\d*)_(?:PASSWORD|INTERVAL|PRIORITY|VRID|SKIP)$/;
@@ -154,15 +189,16 @@ const LB_VARIABLE = /^ONEAPP_VNF_HAPROXY_LB(0|[1-9]\d*)_(?:IP|PORT|SERVER(?:0|[1
 const OWN_PREFIX = /^(?:ONEAPP_|ONE_SERVICE_)/;
 
 function readNics(reader: Reader): Nic[] {
-  const indices = new Set([...indicesOf(reader, NIC_VARIABLE), ...indicesOf(reader, VIP_VARIABLE)]);
+  const vipsByNic = indicesByFirst(reader, VIP_VARIABLE);
+  const indices = new Set([...indicesOf(reader, NIC_VARIABLE), ...vipsByNic.keys()]);
   return [...indices]
     .sort((a, b) => a - b)
     .map((n): Nic => {
       const mask = reader.optional(`ETH${n}_MASK`, 'netmask');
       const vips: Vip[] = [];
-      for (const name of reader.setNames(new RegExp(`^ONEAPP_VROUTER_ETH${n}_VIP(0|[1-9]\\d*)$`))) {
-        const vip = reader.optional(name, 'vip');
-        if (vip !== undefined) vips.push({ index: Number(VIP_VARIABLE.exec(name)?.[2]), address: vip.address, prefixLength: vip.prefixLength });
+      for (const m of vipsByNic.get(n) ?? []) {
+        const vip = reader.optional(`ONEAPP_VROUTER_ETH${n}_VIP${m}`, 'vip');
+        if (vip !== undefined) vips.push({ index: m, address: vip.address, prefixLength: vip.prefixLength });
       }
       return {
         name: `eth${n}`,
@@ -182,9 +218,9 @@ function readNics(reader: Reader): Nic[] {
 }
 
 /** A static backend needs both halves; one without the other is reported on the missing one. */
-function readStaticServers(reader: Reader, lb: number): StaticServer[] {
+function readStaticServers(reader: Reader, lb: number, serverIndices: readonly number[]): StaticServer[] {
   const servers: StaticServer[] = [];
-  for (const j of indicesOf(reader, new RegExp(`^ONEAPP_VNF_HAPROXY_LB${lb}_SERVER(0|[1-9]\\d*)_(?:HOST|PORT)$`))) {
+  for (const j of serverIndices) {
     const hostName = `ONEAPP_VNF_HAPROXY_LB${lb}_SERVER${j}_HOST`;
     const portName = `ONEAPP_VNF_HAPROXY_LB${lb}_SERVER${j}_PORT`;
     const host = reader.optional(hostName, 'serverHost');
@@ -196,22 +232,16 @@ function readStaticServers(reader: Reader, lb: number): StaticServer[] {
   return servers;
 }
 
-/** Load balancer indices above this are refused: each is a frontend and a backend of HAProxy. */
-export const MAX_LB_INDEX = 99;
-
 function readLoadBalancers(reader: Reader, publicVip: string | undefined, nics: readonly Nic[]): LoadBalancer[] {
   const indices = new Set([0, 1, 2, 3, ...indicesOf(reader, LB_VARIABLE)]);
+  const serversByLb = indicesByFirst(reader, SERVER_VARIABLE);
   // Without VIPs (one VNF, no HA) the load balancers bind the VNF's own public address.
   const defaultIp = publicVip ?? (nics.some((nic) => nic.index === 0 && nic.ip !== undefined) ? '<ETH0_EP0>' : undefined);
   const loadBalancers: LoadBalancer[] = [];
   for (const index of [...indices].sort((a, b) => a - b)) {
     const portName = `ONEAPP_VNF_HAPROXY_LB${index}_PORT`;
-    if (index > MAX_LB_INDEX) {
-      for (const name of reader.setNames(LB_VARIABLE).filter((n) => Number(LB_VARIABLE.exec(n)?.[1]) === index)) reader.report(name, `a load balancer index 0-${MAX_LB_INDEX}`);
-      continue;
-    }
     const ip = reader.optional(`ONEAPP_VNF_HAPROXY_LB${index}_IP`, 'lbAddress') ?? defaultIp;
-    const staticServers = readStaticServers(reader, index);
+    const staticServers = readStaticServers(reader, index, serversByLb.get(index) ?? []);
     // Only LB0 to LB3 have a default port; a further LB without a port cannot be served.
     const port = index <= 3 ? reader.withDefault(portName, 'port') : reader.optional(portName, 'port');
     if (port === undefined) {

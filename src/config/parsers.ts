@@ -105,11 +105,14 @@ export const advertInterval = simple('a number of seconds above 0 and at most 25
   return value > 0 && value <= 255 ? value : undefined;
 });
 
-/** The contract's rule: `YES` or `1`, any case, is true; anything else is false. Never rejects. */
-export const boolean: ValueParser<boolean> = {
-  expected: 'YES or NO',
-  parse: (raw) => accept(/^(?:yes|1)$/i.test(raw)),
-};
+/**
+ * The contract's rule (§3.1, "Beyond"): `YES`, `TRUE` or `1` is true and `NO`, `FALSE` or `0` is false,
+ * in any case; anything else is rejected, so a typo never silently turns a feature off. (An empty value
+ * never gets here: it means the default.)
+ */
+export const boolean = simple('YES or NO (also TRUE/FALSE or 1/0, any case)', (raw) =>
+  /^(?:yes|true|1)$/i.test(raw) ? true : /^(?:no|false|0)$/i.test(raw) ? false : undefined,
+);
 
 // ---- addresses ------------------------------------------------------------------------------------
 
@@ -163,8 +166,11 @@ export function isDnsName(raw: string): boolean {
   return labels.every((label) => DNS_LABEL.test(label)) && !/^\d+$/.test(labels[labels.length - 1] as string);
 }
 
-/** VRouter placeholders resolved on the VNF: `<ETH0_IP0>`, `<ETH0_VIP0>`, `<ETH0_EP0>`. */
-const PLACEHOLDER = /^<ETH(?:0|[1-9]\d*)_(?:IP|VIP|EP)(?:0|[1-9]\d*)>$/;
+/**
+ * VRouter placeholders resolved on the VNF: `<ETH0_IP0>`, `<ETH0_VIP0>`, `<ETH0_EP0>`. Both indices
+ * are 0-99, as the NIC and VIP indices of variable names are (INDEX_BOUNDS).
+ */
+const PLACEHOLDER = /^<ETH(?:0|[1-9]\d?)_(?:IP|VIP|EP)(?:0|[1-9]\d?)>$/;
 
 export function isPlaceholder(raw: string): boolean {
   return PLACEHOLDER.test(raw);
@@ -428,10 +434,40 @@ function isCleanAbsolutePath(raw: string): boolean {
     .every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }
 
-/** An absolute, normalised path (it goes into /etc/fstab, so no spaces), and not `/` itself. */
-export const mountPoint = simple('an absolute path like /var/lib/longhorn (no spaces, no . or .. parts)', (raw) =>
-  raw !== '/' && isCleanAbsolutePath(raw) ? raw : undefined,
-);
+/**
+ * Folders a fresh disk must never be mounted over (it would hide the system, or what RKE2 keeps), nor
+ * over any of their parents (`/var/lib` hides `/var/lib/rancher`).
+ */
+export const SYSTEM_PATHS: readonly string[] = [
+  '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/opt', '/proc', '/root', '/run', '/sbin',
+  '/srv', '/sys', '/tmp', '/usr', '/usr/local', '/var', '/var/backups', '/var/cache', '/var/lib', '/var/lib/apt', '/var/lib/dpkg',
+  '/var/lib/kubelet', '/var/lib/rancher', '/var/lib/systemd', '/var/log', '/var/mail', '/var/run', '/var/spool', '/var/tmp',
+];
+/** Trees in which nothing may be a mount point: virtual or volatile filesystems and the system's own. */
+export const SYSTEM_TREES: readonly string[] = [
+  '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/tmp', '/usr',
+  '/var/lib/kubelet', '/var/lib/rancher', '/var/log', '/var/run', '/var/tmp',
+];
+
+/** Why a clean absolute path may not be a mount point of the storage disk, or undefined. */
+function systemPathProblem(mount: string): string | undefined {
+  const within = (parent: string, child: string): boolean => parent === '/' || child.startsWith(`${parent}/`);
+  if (mount === '/') return 'the root folder';
+  const hidden = SYSTEM_PATHS.find((system) => system === mount || within(mount, system));
+  if (hidden !== undefined) return hidden === mount ? `the system folder ${mount}` : `a parent of the system folder ${hidden}`;
+  const tree = SYSTEM_TREES.find((system) => within(system, mount));
+  return tree === undefined ? undefined : `inside ${tree}`;
+}
+
+/** An absolute, normalised path (it goes into /etc/fstab, so no spaces), not a system folder. */
+export const mountPoint: ValueParser<string> = {
+  expected: 'an absolute path like /var/lib/longhorn (no spaces, no . or .. parts)',
+  parse: (raw) => {
+    if (!isCleanAbsolutePath(raw) && raw !== '/') return reject(mountPoint.expected);
+    const problem = systemPathProblem(raw);
+    return problem === undefined ? accept(raw) : reject(`a folder of its own like /var/lib/longhorn, not ${problem} (the disk would hide what is there)`);
+  },
+};
 
 export const devicePath = simple('a device path under /dev, like /dev/vdb or /dev/disk/by-id/…', (raw) =>
   raw.startsWith('/dev/') && isCleanAbsolutePath(raw) && /^[A-Za-z0-9/._:+@-]+$/.test(raw) ? raw : undefined,
@@ -447,9 +483,13 @@ export const keepalivedPassword = simple('1 to 8 printable ASCII characters with
   /^[\x21-\x7e]{1,8}$/.test(raw) && keepalivedTextProblem(raw) === undefined ? raw : undefined,
 );
 
-/** The OneGate token goes into an HTTP header: one line, no spaces or control characters. */
-export const token = simple('one line without spaces or control characters', (raw) =>
-  raw.length <= 4096 && !CONTROL_OR_SPACE.test(raw) ? raw : undefined,
+/**
+ * The OneGate token goes into an HTTP header: printable ASCII without spaces, at most 4096 characters.
+ * A header cannot carry other characters, so anything else would only fail later, looking like a
+ * OneGate that cannot be reached.
+ */
+export const token = simple('printable ASCII without spaces or control characters (it is sent in an HTTP header), at most 4096 characters', (raw) =>
+  /^[\x21-\x7e]{1,4096}$/.test(raw) ? raw : undefined,
 );
 
 const BASE64_YAML = 'base64 of YAML manifests (one or more YAML mappings)';
@@ -476,7 +516,8 @@ export const base64Yaml: ValueParser<string> = {
     const list = [...parseAllDocuments(text)];
     for (const document of list) {
       const [error] = document.errors;
-      if (error !== undefined) return reject(`${BASE64_YAML}; YAML error: ${oneLine(error.message)}`);
+      // Where, not what: the parser's message may quote the text, and these values are secrets.
+      if (error !== undefined) return reject(`${BASE64_YAML}; YAML error ${error.code}${yamlPosition(error.linePos?.[0])}`);
     }
     // A document of only comments has a null scalar as contents: it is empty, not a value.
     const contents = list.map((document) => document.contents).filter((content) => content !== null && !(isScalar(content) && content.value === null));
@@ -486,7 +527,6 @@ export const base64Yaml: ValueParser<string> = {
   },
 };
 
-function oneLine(message: string): string {
-  const first = message.split('\n', 1)[0] ?? '';
-  return first.length > 120 ? `${first.slice(0, 119)}…` : first;
+function yamlPosition(position: { line: number; col: number } | undefined): string {
+  return position === undefined ? '' : ` at line ${position.line}, column ${position.col} of the decoded text`;
 }

@@ -90,7 +90,64 @@ export const placeholdersResolve: Rule = ({ config, report, hasIssue }) => {
   }
 };
 
-export const RULES: readonly Rule[] = [placeholdersResolve, metallbNeedsAddresses, loadBalancerBindsAreUnique, podAndServiceNetworksAreDisjoint, vrrpPasswordNeedsWholeSeconds, dnsNeedsATransport, dnsInterfacesExist];
+/**
+ * Sizes Kubernetes accepts. Every node takes a /24 of the pod network (RKE2's node-cidr-mask-size),
+ * so the pod network needs room for more than one; kube-apiserver refuses a service network larger
+ * than a /12, and the 1st and 10th addresses of it are the API's and CoreDNS's (so at least a /28).
+ */
+export const CLUSTER_CIDR_MAX_PREFIX = 23;
+export const SERVICE_CIDR_PREFIX = { min: 12, max: 28 } as const;
+
+const prefixOf = (cidr: string): number => Number(cidr.split('/')[1]);
+
+export const networkSizesFitKubernetes: Rule = ({ config, report, hasIssue }) => {
+  const { clusterCidr, serviceCidr } = config.k8s;
+  if (!hasIssue('ONEAPP_K8S_CLUSTER_CIDR') && prefixOf(clusterCidr) > CLUSTER_CIDR_MAX_PREFIX) {
+    report('ONEAPP_K8S_CLUSTER_CIDR', `a network of /${CLUSTER_CIDR_MAX_PREFIX} or larger (every node takes a /24 of it), like 10.42.0.0/16`);
+  }
+  const servicePrefix = prefixOf(serviceCidr);
+  if (!hasIssue('ONEAPP_K8S_SERVICE_CIDR') && (servicePrefix < SERVICE_CIDR_PREFIX.min || servicePrefix > SERVICE_CIDR_PREFIX.max)) {
+    report('ONEAPP_K8S_SERVICE_CIDR', `a network from /${SERVICE_CIDR_PREFIX.min} to /${SERVICE_CIDR_PREFIX.max} (kube-apiserver's limits), like 10.43.0.0/16`);
+  }
+};
+
+/** Pod and service addresses must not shadow the networks the VMs live on (routes would go astray). */
+export const clusterNetworksAvoidNics: Rule = ({ config, report, hasIssue }) => {
+  const { clusterCidr, serviceCidr } = config.k8s;
+  for (const [variable, cidr] of [['ONEAPP_K8S_CLUSTER_CIDR', clusterCidr], ['ONEAPP_K8S_SERVICE_CIDR', serviceCidr]] as const) {
+    if (hasIssue(variable)) continue;
+    const nic = config.nics.find((n) => n.ip !== undefined && n.prefixLength !== undefined && cidrsOverlap(cidr, `${n.ip}/${n.prefixLength}`));
+    if (nic !== undefined) report(variable, `a network that does not overlap the network of ${nic.name} (${nic.ip}/${nic.prefixLength})`);
+  }
+};
+
+/** MetalLB hands out addresses that must not be pods' or services'. */
+export const metallbRangesAvoidClusterNetworks: Rule = ({ config, report, hasIssue }) => {
+  const { metallb } = config.addons;
+  if (!metallb.enabled || hasIssue(/^ONEAPP_K8S_METALLB_RANGE/)) return;
+  for (const [variable, cidr] of [['ONEAPP_K8S_CLUSTER_CIDR', config.k8s.clusterCidr], ['ONEAPP_K8S_SERVICE_CIDR', config.k8s.serviceCidr]] as const) {
+    if (hasIssue(variable)) continue;
+    const [first, last] = cidrRange(cidr);
+    const clash = metallb.ranges.find((range) => ipv4ToNumber(range.first) <= last && first <= ipv4ToNumber(range.last));
+    if (clash !== undefined) {
+      report('ONEAPP_K8S_METALLB_ENABLED', `ranges outside ${variable} (${cidr}); ${clash.first}-${clash.last} is inside it`);
+      return;
+    }
+  }
+};
+
+export const RULES: readonly Rule[] = [
+  placeholdersResolve,
+  metallbNeedsAddresses,
+  loadBalancerBindsAreUnique,
+  podAndServiceNetworksAreDisjoint,
+  networkSizesFitKubernetes,
+  clusterNetworksAvoidNics,
+  metallbRangesAvoidClusterNetworks,
+  vrrpPasswordNeedsWholeSeconds,
+  dnsNeedsATransport,
+  dnsInterfacesExist,
+];
 
 function cidrRange(cidr: string): [number, number] {
   const [address = '', prefix = '32'] = cidr.split('/');

@@ -1,15 +1,11 @@
 // How a value appears in an issue: quoted, on one line, short, and never a secret.
 
+import { safeJson } from '../log/safe-text.ts';
+
 /** The longest `shown` text for an ordinary value before it is shortened. */
 export const MAX_SHOWN_LENGTH = 60;
 /** Room for the quoted prefix of a shortened value; the rest is `…" (N characters)`. */
 const SHORTENED_PREFIX_LENGTH = 40;
-
-/**
- * Invisible or line-breaking characters that JSON.stringify leaves alone: DEL and C1 controls, NEL,
- * soft hyphen, zero-width and bidi controls, line/paragraph separators, BOM.
- */
-const INVISIBLE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
 
 /** Number of Unicode code points: what a person would call characters. */
 export function countCharacters(value: string): number {
@@ -27,9 +23,9 @@ export function countCharacters(value: string): number {
   return count;
 }
 
-/** Writes DEL, C1, bidi and other invisible characters as `\uXXXX` (JSON escapes), so text cannot steer a terminal. */
+/** JSON.stringify leaves DEL, C1 and invisible characters alone: escaped as everywhere else (safe-text.ts). */
 export function escapeInvisible(quoted: string): string {
-  return quoted.replace(INVISIBLE, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return safeJson(quoted);
 }
 
 /** A secret's stand-in: its length only. */

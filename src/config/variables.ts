@@ -75,7 +75,10 @@ export interface VariableSpec {
   readonly default?: string;
   /** A default computed from other variables, in words. */
   readonly derivedDefault?: string;
-  /** Never shown in issues, logs or plans; not trimmed either (spaces would be part of it). */
+  /**
+   * Never shown in issues, logs or plans, in any form (a config manifest may hold a BGP password, say);
+   * not trimmed either (spaces would be part of it).
+   */
   readonly secret?: boolean;
   readonly group: VariableGroup;
   readonly description: string;
@@ -178,9 +181,9 @@ export const VARIABLES: readonly VariableSpec[] = [
 
   // Kubernetes.
   { name: 'ONEAPP_K8S_CNI_PLUGIN', kind: 'cniName', default: 'cilium', group: 'kubernetes', description: 'CNI plugin' },
-  { name: 'ONEAPP_K8S_CNI_CONFIG', kind: 'base64Yaml', group: 'kubernetes', description: 'Base64 YAML that replaces the generated CNI config' },
+  { name: 'ONEAPP_K8S_CNI_CONFIG', kind: 'base64Yaml', secret: true, group: 'kubernetes', description: 'Base64 YAML that replaces the generated CNI config' },
   { name: 'ONEAPP_K8S_MULTUS_ENABLED', kind: 'boolean', default: 'NO', group: 'kubernetes', description: 'Add Multus in front of the CNI plugin' },
-  { name: 'ONEAPP_K8S_MULTUS_CONFIG', kind: 'base64Yaml', group: 'kubernetes', description: 'Base64 YAML that replaces the generated Multus config' },
+  { name: 'ONEAPP_K8S_MULTUS_CONFIG', kind: 'base64Yaml', secret: true, group: 'kubernetes', description: 'Base64 YAML that replaces the generated Multus config' },
   { name: 'ONEAPP_K8S_CILIUM_BGP_ENABLED', kind: 'boolean', default: 'NO', group: 'kubernetes', description: 'Cilium BGP control plane and LB IP pool' },
   { name: 'ONEAPP_K8S_CILIUM_RANGE*', pattern: /^ONEAPP_K8S_CILIUM_RANGE/, kind: 'cidrList', group: 'kubernetes', description: 'CIDRs of the Cilium LB IP pool (every variable with this prefix)' },
   { name: 'ONEAPP_K8S_CLUSTER_CIDR', kind: 'ipv4Cidr', default: '10.42.0.0/16', group: 'kubernetes', description: 'Pod network' },
@@ -194,7 +197,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   // Add-ons.
   { name: 'ONEAPP_K8S_METALLB_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install MetalLB' },
   { name: 'ONEAPP_K8S_METALLB_CLASS', kind: 'loadBalancerClass', default: 'metallb', group: 'add-ons', description: 'LoadBalancerClass that MetalLB serves' },
-  { name: 'ONEAPP_K8S_METALLB_CONFIG', kind: 'base64Yaml', group: 'add-ons', description: 'Base64 YAML that replaces the generated MetalLB pool' },
+  { name: 'ONEAPP_K8S_METALLB_CONFIG', kind: 'base64Yaml', secret: true, group: 'add-ons', description: 'Base64 YAML that replaces the generated MetalLB pool' },
   { name: 'ONEAPP_K8S_METALLB_RANGE*', pattern: /^ONEAPP_K8S_METALLB_RANGE/, kind: 'addressRanges', group: 'add-ons', description: 'Address ranges of the MetalLB pool (every variable with this prefix)' },
   { name: 'ONEAPP_K8S_TRAEFIK_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install Traefik' },
   { name: 'ONEAPP_K8S_LONGHORN_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install Longhorn' },
@@ -219,13 +222,57 @@ export function specNamed(name: string): VariableSpec | undefined {
 }
 
 /**
+ * Bounds of the numbers inside family names, by the placeholder the table's `name` uses for them. A
+ * name beyond them is an input error (named), never a number that JavaScript prints as `1e+21`.
+ */
+export const INDEX_BOUNDS: Readonly<Record<string, { readonly what: string; readonly max: number }>> = {
+  n: { what: 'NIC index', max: 99 },
+  m: { what: 'VIP index', max: 99 },
+  i: { what: 'load balancer index', max: 99 },
+  j: { what: 'backend index', max: 999 },
+};
+
+/**
+ * What is wrong with the numbers in a family name (`ETH100_IP`: the NIC index is above 99), or
+ * undefined when they are within INDEX_BOUNDS or the name is not a family member. Digits are compared
+ * as text first, so a 30-digit index is never turned into a float.
+ */
+export function indexProblem(name: string): string | undefined {
+  const spec = specFor(name);
+  if (spec?.pattern === undefined) return undefined;
+  const groups = spec.pattern.exec(name)?.slice(1) ?? [];
+  const placeholders = [...spec.name.matchAll(/<([a-z])>/g)].map((match) => match[1] as string);
+  for (const [position, digits] of groups.entries()) {
+    const bound = INDEX_BOUNDS[placeholders[position] ?? ''];
+    if (bound === undefined || digits === undefined) continue;
+    if (digits.length > String(bound.max).length || Number(digits) > bound.max) {
+      return `a ${bound.what} from 0 to ${bound.max} in the name (${spec.name})`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Natural order: runs of digits compare as numbers, so RANGE2 comes before RANGE10 and the bare prefix
  * (RANGE) before both. Ties (RANGE01 vs RANGE1) fall back to plain code-unit order.
  */
 export function compareNames(a: string, b: string): number {
-  const chunks = /(\d+)|(\D+)/g;
-  const left = a.match(chunks) ?? [];
-  const right = b.match(chunks) ?? [];
+  return compareChunks(nameChunks(a), nameChunks(b), a, b);
+}
+
+/** Names in natural order (compareNames), each name split into its runs once rather than per comparison. */
+export function sortNames(names: Iterable<string>): string[] {
+  return [...names]
+    .map((name) => ({ name, chunks: nameChunks(name) }))
+    .sort((a, b) => compareChunks(a.chunks, b.chunks, a.name, b.name))
+    .map((entry) => entry.name);
+}
+
+function nameChunks(name: string): string[] {
+  return name.match(/(\d+)|(\D+)/g) ?? [];
+}
+
+function compareChunks(left: readonly string[], right: readonly string[], a: string, b: string): number {
   for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
     const x = left[index] as string;
     const y = right[index] as string;

@@ -97,14 +97,24 @@ function readSingleQuoted(text: string, start: number, line: number, name: strin
   }
 }
 
-/** Raw text up to the last `"` of the first line that has one; `lineEnd` is that line's end. */
+/**
+ * Raw text up to the last `"` of the first line that has one; `lineEnd` is that line's end. Each line
+ * is looked at once, from its start: a backward search from the line's end would run on past the line
+ * to the opening quote, and an unclosed quote would cost time quadratic in the file's size.
+ */
 function readDoubleQuoted(text: string, start: number, line: number, name: string): { value: string; lineEnd: number } {
   let pos = start;
   for (;;) {
     const lineEnd = endOfLine(text, pos);
-    const quote = text.lastIndexOf('"', lineEnd - 1);
-    if (quote >= pos) return { value: text.slice(start, quote), lineEnd };
+    const quote = lastQuoteBetween(text, pos, lineEnd);
+    if (quote !== -1) return { value: text.slice(start, quote), lineEnd };
     if (lineEnd >= text.length) throw new ContextSyntaxError(line, `the double-quoted value of ${name} is never closed`);
     pos = lineEnd + 1;
   }
+}
+
+/** Index of the last `"` in text[from, to), or -1; never looks outside that span (indexOf would). */
+function lastQuoteBetween(text: string, from: number, to: number): number {
+  for (let index = to - 1; index >= from; index -= 1) if (text.charCodeAt(index) === 0x22) return index;
+  return -1;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { safeJson, safeText } from './safe-text.ts';
 
 export type { Logger } from 'pino';
 
@@ -50,8 +51,9 @@ export class SecretSet {
   }
 }
 
+/** Secrets out, and invisible characters escaped (the JSON stays the same value). */
 function scrubbing(secrets: SecretSet, inner: { write(line: string): unknown }): DestinationStream {
-  return { write: (line: string) => void inner.write(secrets.scrub(line)) };
+  return { write: (line: string) => void inner.write(safeJson(secrets.scrub(line))) };
 }
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -63,7 +65,8 @@ export function readableLine(jsonLine: string): string {
   try {
     record = JSON.parse(jsonLine) as Record<string, unknown>;
   } catch {
-    return jsonLine;
+    const end = jsonLine.endsWith('\n') ? '\n' : '';
+    return `${safeText(jsonLine.slice(0, jsonLine.length - end.length))}${end}`;
   }
   const time = typeof record.time === 'string' ? record.time.slice(11, 19) : '';
   const level = (LEVEL_NAMES[Number(record.level)] ?? String(record.level)).padEnd(5);
@@ -72,7 +75,8 @@ export function readableLine(jsonLine: string): string {
     .filter(([key]) => !SKIPPED_FIELDS.has(key))
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(' ');
-  return `${time} ${level} ${step}${String(record.msg ?? '')}${extras ? ` ${extras}` : ''}\n`;
+  // Messages carry outside text (OneGate bodies, peers' values, commands' output): one safe line.
+  return `${safeText(`${time} ${level} ${step}${String(record.msg ?? '')}${extras ? ` ${extras}` : ''}`)}\n`;
 }
 
 export interface LoggerOptions {

@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.ts';
+import { safeJson, safeText } from '../log/safe-text.ts';
 
 // The appliance status of the contract (section 2): `/etc/one-appliance/status` holds one word,
 // `<step>_started|_success|_failure`; `/etc/motd` tells people who log in. A JSON record beside it
@@ -45,18 +46,19 @@ export async function readStatusWord(host: Host): Promise<string | undefined> {
   return (await host.readFile(STATUS_FILE))?.trim() || undefined;
 }
 
+/** The motd; every text that came from a record (an error may quote OneGate or a peer) is escaped. */
 export function renderMotd(record: StatusRecord): string {
   const lines = [
     '',
-    `   OneKE appliance — oneke ${record.version}${record.role ? `, role ${record.role}` : ''}`,
+    `   OneKE appliance — oneke ${safeText(String(record.version))}${record.role ? `, role ${safeText(String(record.role))}` : ''}`,
     '',
   ];
   for (const step of STEPS) {
     const entry = record.steps[step];
     if (!entry) continue;
     const when = entry.finishedAt ?? entry.startedAt;
-    lines.push(`   ${step.padEnd(10)} ${entry.state.padEnd(8)} ${when}`);
-    if (entry.error) lines.push(`              ${entry.error}`);
+    lines.push(`   ${step.padEnd(10)} ${safeText(String(entry.state)).padEnd(8)} ${safeText(String(when))}`);
+    if (entry.error) lines.push(`              ${safeText(String(entry.error))}`);
   }
   const last = STEPS.map((s) => record.steps[s]).filter((s) => s !== undefined);
   const failed = last.some((s) => s.state === 'failure');
@@ -88,7 +90,7 @@ export async function setStepState(
       : { state, startedAt: previous?.startedAt ?? now, finishedAt: now, ...(details.error ? { error: details.error } : {}) };
   // A new configure run makes an older bootstrap result stale.
   if (step === 'configure' && state === 'started') delete record.steps.bootstrap;
-  await host.writeFile(STATUS_RECORD_FILE, `${JSON.stringify(record, null, 2)}\n`, 0o644);
+  await host.writeFile(STATUS_RECORD_FILE, `${safeJson(JSON.stringify(record, null, 2))}\n`, 0o644);
   await host.writeFile(STATUS_FILE, `${step}_${state}\n`, 0o644);
   await host.writeFile(MOTD_FILE, renderMotd(record), 0o644);
   return record;

@@ -30,6 +30,11 @@ export interface DiskFacts {
   mountedAt?: string;
   /** Something else (not this device) is mounted on the mount point. */
   mountpointBusy?: { source: string };
+  /**
+   * The mount point is a folder that already holds files, and the device is not mounted there: a
+   * mount would hide them. Absent when the folder is empty or missing.
+   */
+  mountpointHasData?: true;
   /** Current /etc/fstab text under the root, '' if absent. */
   fstab: string;
   /**
@@ -155,6 +160,13 @@ export async function gatherDiskFacts(host: Host, storage: Config['storage']): P
     const all = await host.exec('findmnt', ['--noheadings', '--raw', '--output', 'MAJ:MIN,SOURCE,TARGET']);
     const elsewhere = all.exitCode === 0 ? parseFindmntRaw(all.stdout).find((entry) => isOfDevice(entry, probed)) : undefined;
     if (elsewhere) facts.mountedAt = toVmPath(host, elsewhere.target);
+    if (!top && (await holdsFiles(host, storage.mountpoint))) facts.mountpointHasData = true;
   }
   return facts;
+}
+
+/** Whether a VM folder has any entry (a missing folder has none); one `find` that stops at the first. */
+async function holdsFiles(host: Host, vmPath: string): Promise<boolean> {
+  const result = await host.exec('find', [host.hostPath(vmPath), '-mindepth', '1', '-maxdepth', '1', '-print', '-quit']);
+  return result.exitCode === 0 && result.stdout.trim() !== '';
 }

@@ -107,6 +107,13 @@ export function planStorageDiskWithWarnings(storage: Config['storage'], facts: D
       'unmount it, or check that ONEAPP_STORAGE_DEVICE names the dedicated disk and not one in use',
     );
   }
+  if (facts.mountpointHasData === true) {
+    throw new RuntimeProblem(
+      'ONEKE_STORAGE_MOUNTPOINT_NOT_EMPTY',
+      `ONEAPP_STORAGE_MOUNTPOINT=${mountpoint}: the folder already holds files; mounting ${device} over it would hide them`,
+      'move the files away (or empty the folder), or choose another ONEAPP_STORAGE_MOUNTPOINT',
+    );
+  }
   if (!facts.filesystem && facts.otherContent !== undefined) {
     throw new RuntimeProblem(
       'ONEKE_STORAGE_DEVICE_NOT_FILESYSTEM',

@@ -167,8 +167,9 @@ const SERVER = /^(ONEAPP_VNF_HAPROXY_LB(?:0|[1-9]\d*)_SERVER(?:0|[1-9]\d*)_)(HOS
 /**
  * Variables an issue may name: those given, plus those a check derives from them: the other half of
  * a static backend, the port of a load balancer that exists (LB0-3 always, another once any of its
- * variables is given: port clashes and missing ports are reported there), and the service CIDR,
- * which may clash with a given cluster CIDR while itself at its default.
+ * variables is given: port clashes and missing ports are reported there), the service CIDR,
+ * which may clash with a given cluster CIDR while itself at its default, and both CIDRs, which may
+ * overlap a given NIC's network.
  */
 function mayBeNamed(input: ReadonlyMap<string, string>): Set<string> {
   const allowed = new Set(input.keys());
@@ -180,6 +181,8 @@ function mayBeNamed(input: ReadonlyMap<string, string>): Set<string> {
     if (lb) allowed.add(`ONEAPP_VNF_HAPROXY_LB${lb[1]}_PORT`);
   }
   if (input.has('ONEAPP_K8S_CLUSTER_CIDR')) allowed.add('ONEAPP_K8S_SERVICE_CIDR');
+  // The pod and service networks, at their defaults, must not overlap a NIC's network either.
+  if ([...input.keys()].some((name) => /^ETH\d+_(?:IP|MASK)$/.test(name))) allowed.add('ONEAPP_K8S_CLUSTER_CIDR').add('ONEAPP_K8S_SERVICE_CIDR');
   return allowed;
 }
 

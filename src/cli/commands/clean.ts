@@ -1,5 +1,6 @@
 import { cleanOnce } from '../../cleaner/clean.ts';
 import { createKubeApi } from '../../cleaner/kube-api.ts';
+import { safeText } from '../../log/safe-text.ts';
 import { oneGateFor, readInputs } from '../../steps/inputs.ts';
 import type { Output } from '../program.ts';
 import type { Runtime } from '../runtime.ts';
@@ -27,8 +28,9 @@ export async function cleanCommand(runtime: Runtime, output: Output, opts: Clean
       oneGate: client,
       openKubeApi: () => createKubeApi({ host: runtime.host, baseUrl: opts.apiUrl, logger }),
       logger,
-      say: (line) => output.out(`${line}\n`),
-      complain: (line) => output.err(`oneke: ${line}\n`),
+      // Node names and errors come from the Kubernetes API and OneGate.
+      say: (line) => output.out(`${safeText(line)}\n`),
+      complain: (line) => output.err(`oneke: ${safeText(line)}\n`),
       dryRun: opts.dryRun === true,
     });
   } finally {

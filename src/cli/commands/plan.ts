@@ -3,6 +3,7 @@ import { NodeHost } from '../../host/node-host.ts';
 import { mastersOf } from '../../kubernetes/join-order.ts';
 import type { ServiceRecord, VmRecord } from '../../onegate/parse.ts';
 import { snapshotClient } from '../../onegate/snapshot.ts';
+import { safeJson, safeText } from '../../log/safe-text.ts';
 import { planToJson, planToText } from '../../plan/format.ts';
 import type { Probe } from '../../plan/plan.ts';
 import { observeCluster, planRole, roleOf } from '../../roles/index.ts';
@@ -53,5 +54,6 @@ export async function planCommand(
   const cluster = await observeCluster(client, self.id);
   const host = opts.onegateSnapshot ? new AsTheVm(runtime.host.root, cluster.self, cluster.service) : runtime.host;
   const plan = await planRole(role, { host, logger, config, cluster });
-  output.out(opts.json ? `${JSON.stringify(planToJson(plan, opts.showSecrets), null, 2)}\n` : planToText(plan, opts.showSecrets));
+  // A plan quotes peers' values and file contents: escaped, keeping the lines of the text form.
+  output.out(opts.json ? `${safeJson(JSON.stringify(planToJson(plan, opts.showSecrets), null, 2))}\n` : safeText(planToText(plan, opts.showSecrets), { keepLines: true }));
 }

@@ -1,5 +1,6 @@
 import { readStatusRecord, readStatusWord, STEPS } from '../../status/status.ts';
 import { ExitCode, RuntimeProblem } from '../../errors.ts';
+import { safeJson, safeText } from '../../log/safe-text.ts';
 import { anyFailure, serviceStatus, serviceStatusJson, serviceStatusText } from '../../status/service-status.ts';
 import { oneGateFor, readInputs, REPORT_RETRY } from '../../steps/inputs.ts';
 import type { Output } from '../program.ts';
@@ -11,15 +12,17 @@ export async function statusCommand(runtime: Runtime, output: Output, opts: { js
   const record = await readStatusRecord(runtime.host);
   const failed = word?.endsWith('_failure') ?? false;
   if (opts.json) {
-    output.out(`${JSON.stringify({ status: word ?? null, ...(record ?? { steps: {} }) }, null, 2)}\n`);
+    output.out(`${safeJson(JSON.stringify({ status: word ?? null, ...(record ?? { steps: {} }) }, null, 2))}\n`);
   } else {
-    output.out(`status: ${word ?? 'no step has run yet'}\n`);
-    if (record?.role) output.out(`role:   ${record.role}\n`);
+    // The files may have been written by anyone: every text from them is escaped.
+    const text = (value: unknown): string => safeText(String(value));
+    output.out(`status: ${word === undefined ? 'no step has run yet' : text(word)}\n`);
+    if (record?.role) output.out(`role:   ${text(record.role)}\n`);
     for (const step of STEPS) {
       const entry = record?.steps[step];
       if (!entry) continue;
-      output.out(`${step.padEnd(10)} ${entry.state.padEnd(8)} started ${entry.startedAt}${entry.finishedAt ? `, finished ${entry.finishedAt}` : ''}\n`);
-      if (entry.error) output.out(`           error: ${entry.error}\n`);
+      output.out(`${step.padEnd(10)} ${text(entry.state).padEnd(8)} started ${text(entry.startedAt)}${entry.finishedAt ? `, finished ${text(entry.finishedAt)}` : ''}\n`);
+      if (entry.error) output.out(`           error: ${text(entry.error)}\n`);
     }
   }
   return failed ? ExitCode.failure : ExitCode.ok;

@@ -1,6 +1,7 @@
 import { ExitCode, formatIssue } from '../../errors.ts';
 import { loadContext } from '../../context/index.ts';
 import { parseConfig } from '../../config/index.ts';
+import { safeText } from '../../log/safe-text.ts';
 import type { Output } from '../program.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -13,7 +14,7 @@ export async function validateCommand(runtime: Runtime, output: Output): Promise
     output.out('OK\n');
     return ExitCode.ok;
   }
-  for (const issue of result.issues) output.err(`${formatIssue(issue)}\n`);
+  for (const issue of result.issues) output.err(`${safeText(formatIssue(issue))}\n`);
   output.err(`${result.issues.length} problem${result.issues.length === 1 ? '' : 's'} found\n`);
   return ExitCode.invalidInput;
 }

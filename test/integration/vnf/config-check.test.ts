@@ -196,7 +196,3 @@ describe.skipIf(!root)(`keepalived -t and nft -c, inside a namespace (${NEEDS_RO
     expect(result.exitCode).not.toBe(0);
   });
 });
-
-describe.skipIf(root)('real-binary checks that need root', () => {
-  test.skip(`skipped: ${NEEDS_ROOT}`, () => {});
-});

@@ -212,6 +212,7 @@ describe('staleNodes', () => {
               { deploy_id: 4, running: null, vm_info: null },
             ],
           },
+          { name: 'storage', cardinality: 0, nodes: [] },
         ],
       },
     };

@@ -123,25 +123,26 @@ describe('parseConfig defaults', () => {
   });
 });
 
-describe('booleans: YES or 1 in any case is true, anything else false, never an issue', () => {
+describe('booleans: YES/TRUE/1 and NO/FALSE/0 in any case; anything else is an issue', () => {
   it.each([
     ['YES', true],
     ['yes', true],
     ['yEs', true],
     ['1', true],
     [' YES ', true],
+    ['true', true],
     ['NO', false],
     ['no', false],
     ['0', false],
-    ['true', false],
-    ['on', false],
-    ['Y', false],
-    ['2', false],
-    ['\u0000garbage', false],
+    ['FALSE', false],
   ])('%j', (raw, value) => {
     expect(configOf({ ONEAPP_VNF_DNS_ENABLED: raw }).network.dnsEnabled).toBe(value);
     expect(configOf({ REPORT_READY: raw }).reportReady).toBe(value);
     expect(configOf({ ETH0_VROUTER_MANAGEMENT: raw }).nics[0]?.management).toBe(value);
+  });
+
+  it.each(['on', 'Y', '2', 'maybe', '\u0000garbage'])('%j is rejected, naming the variable', (raw) => {
+    expect(issuesOf({ ONE_SERVICE_AIRGAPPED: raw }).map((issue) => issue.variable)).toEqual(['ONE_SERVICE_AIRGAPPED']);
   });
 
   it('an empty value keeps the default, YES or NO', () => {
@@ -431,9 +432,10 @@ describe('issues', () => {
     expect(configOf({ ONEAPP_K8S_CNI_PLUGIN: ' canal\r', ONEAPP_VNF_HAPROXY_LB1_PORT: '7443\n' })).toMatchObject({ k8s: { cni: 'canal' }, loadBalancers: [{}, { port: 7443 }, {}, {}] });
   });
 
-  it('masks the password of a bad proxy URL', () => {
-    const [issue] = issuesOf({ ONEAPP_K8S_HTTPS_PROXY: 'https://user:s3cr3t@proxy:99999' });
-    expect(issue?.shown).toBe('"https://user:<hidden>@proxy:99999"');
+  it('hides a bad proxy URL that may hold credentials, and shows one without', () => {
+    expect(issuesOf({ ONEAPP_K8S_HTTPS_PROXY: 'https://user:s3cr3t@proxy:99999' })[0]?.shown).toBe('<hidden, 31 characters>');
+    expect(issuesOf({ ONEAPP_K8S_HTTPS_PROXY: 'user:s3cr3t@proxy:3128' })[0]?.shown).toBe('<hidden, 22 characters>');
+    expect(issuesOf({ ONEAPP_K8S_HTTPS_PROXY: 'https://proxy:99999' })[0]?.shown).toBe('"https://proxy:99999"');
   });
 
   it('shortens a long value and gives its length', () => {
@@ -457,11 +459,9 @@ describe('issues', () => {
     for (const issue of error.issues) expect(issue.shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
   });
 
-  it('handles a 10 MB value: one short issue, quickly', () => {
-    const started = performance.now();
+  it('handles a 10 MB value: one short issue (its time is in bench/input-parsing.ts)', () => {
     const issues = issuesOf({ ONEAPP_K8S_CONTROL_PLANE_EP: 'h'.repeat(10 * 1024 * 1024), SSH_PUBLIC_KEY: 'k'.repeat(10 * 1024 * 1024) });
     expect(issues).toEqual([{ variable: 'ONEAPP_K8S_CONTROL_PLANE_EP', shown: `"${'h'.repeat(40)}…" (10485760 characters)`, expected: expect.any(String) }]);
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('decodes a large base64 YAML config', () => {

@@ -32,8 +32,8 @@ const CASES: Case[] = [
   },
   {
     parser: 'boolean',
-    accept: [['YES', true], ['yes', true], ['Yes', true], ['1', true], ['NO', false], ['no', false], ['0', false], ['true', false], ['Y', false], ['anything', false]],
-    reject: [],
+    accept: [['YES', true], ['yes', true], ['Yes', true], ['1', true], ['TRUE', true], ['true', true], ['NO', false], ['no', false], ['0', false], ['False', false]],
+    reject: ['Y', 'N', 'anything', 'maybe', 'yes please', '2', '00', 'ja'],
   },
   {
     parser: 'ipv4',
@@ -230,7 +230,7 @@ describe('parser messages', () => {
   it.each([
     ['not base64!', /the value is not base64/],
     [Buffer.from([0xff, 0xfe]).toString('base64'), /binary, not UTF-8/],
-    [b64('a: [1, 2\n'), /YAML error: /],
+    [b64('a: [1, 2\n'), /YAML error [A-Z_]+ at line \d+, column \d+ of the decoded text/],
     [b64('# nothing\n'), /no YAML document/],
     [b64('- a\n'), /not a mapping/],
   ])('explains why %j is not base64 YAML', (raw, message) => {

@@ -22,12 +22,15 @@ describe('VARIABLES', () => {
     for (const spec of VARIABLES) expect(spec.description).toMatch(/^[^\n]{10,120}$/);
   });
 
-  it('marks exactly the passwords and the token as secret', () => {
+  it('marks exactly the passwords, the token and the manifests that may hold credentials as secret', () => {
     expect(VARIABLES.filter((spec) => spec.secret === true).map((spec) => spec.name)).toEqual([
       'TOKENTXT',
       'ONEAPP_VNF_KEEPALIVED_PASSWORD',
       'VROUTER_KEEPALIVED_PASSWORD',
       'ONEAPP_VNF_KEEPALIVED_ETH<n>_PASSWORD',
+      'ONEAPP_K8S_CNI_CONFIG',
+      'ONEAPP_K8S_MULTUS_CONFIG',
+      'ONEAPP_K8S_METALLB_CONFIG',
     ]);
   });
 

@@ -3,17 +3,11 @@ import * as keys from '../../../src/onegate/keys.ts';
 import { backoffCap, backoffDelay, DEFAULT_RETRY, resolveRetry } from '../../../src/onegate/retry.ts';
 
 describe('OneGate keys', () => {
-  it('spells the contract keys exactly', () => {
-    expect([keys.READY, keys.ONEGATE_K8S_NODE_NAME, keys.ONEGATE_K8S_MASTER, keys.ONEGATE_K8S_TOKEN, keys.ONEKE_KUBECONFIG, keys.ONEKE_STATUS, keys.ONEKE_ERROR]).toEqual([
-      'READY',
-      'ONEGATE_K8S_NODE_NAME',
-      'ONEGATE_K8S_MASTER',
-      'ONEGATE_K8S_TOKEN',
-      'ONEKE_KUBECONFIG',
-      'ONEKE_STATUS',
-      'ONEKE_ERROR',
-    ]);
-    expect([keys.ROLE_NAME, keys.SERVICE_ID, keys.READY_YES]).toEqual(['ROLE_NAME', 'SERVICE_ID', 'YES']);
+  it('parses back every HAProxy LB key it builds, and nothing else', () => {
+    for (const index of [0, 1, 9, 10, 99]) {
+      for (const field of ['IP', 'PORT', 'SERVER_HOST', 'SERVER_PORT'] as const) expect(keys.parseHaproxyLbKey(keys.haproxyLbKey(index, field))).toEqual({ index, field });
+    }
+    for (const key of [keys.READY, keys.ONEGATE_K8S_MASTER, keys.ONEKE_STATUS, 'ONEGATE_HAPROXY_LB_IP', 'ONEGATE_HAPROXY_LB1_HOST']) expect(keys.parseHaproxyLbKey(key)).toBeUndefined();
   });
 
   it('builds and parses HAProxy LB keys', () => {
