@@ -45,7 +45,7 @@ describe('DNS variables', () => {
     ['ONEAPP_VNF_DNS_UPSTREAM_TIMEOUT', '1.5', false],
     ['ONEAPP_VNF_DNS_MAX_CACHE_TTL', '0', true],
     ['ONEAPP_VNF_DNS_MAX_CACHE_TTL', '9999999', false],
-    ['ONEAPP_VNF_DNS_TCP_DISABLED', 'maybe', true],
+    ['ONEAPP_VNF_DNS_TCP_DISABLED', 'maybe', false],
   ])('%s=%s valid: %s', (name, value, valid) => {
     expect(issue({ [name]: value })).toEqual(valid ? undefined : [name]);
   });
