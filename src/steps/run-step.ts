@@ -28,7 +28,7 @@ export async function runStep(
 ): Promise<void> {
   const started = Date.now();
   const outcome: StepOutcome = {};
-  await setStepState(host, VERSION, step, 'started');
+  await setStepState(host, VERSION, step, 'started', { onDamaged: (message) => logger.warn(message) });
   logger.info({ version: VERSION, root: host.root }, `${step} started`);
   try {
     await body(outcome);
