@@ -24,10 +24,11 @@ function masked(args: readonly string[], secrets: readonly string[] | undefined)
   return args.map((arg) => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), arg));
 }
 
-// Temp files of atomic writes are `.<name>.<12 hex>.tmp` beside their target. A run killed with
+// Temp files of atomic writes are `.<name>.<12 hex>.tmp` beside their target (downloads use
+// `.part`). A run killed with
 // SIGKILL leaves its own behind; the first write into a folder removes those old enough that no
 // live writer can still own them (a write takes milliseconds; another agent's in flight is young).
-const TEMP_PATTERN = /^\..+\.[0-9a-f]{12}\.tmp$/;
+const TEMP_PATTERN = /^\..+\.[0-9a-f]{12}\.(tmp|part)$/;
 const STALE_TEMP_MS = 5 * 60_000;
 
 function tempNameFor(target: string): string {
