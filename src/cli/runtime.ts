@@ -43,12 +43,26 @@ export function checkGlobalOptions(raw: GlobalOptions): Runtime['options'] {
     else if (code !== 'ENOENT') throw new UsageError(`--root=${JSON.stringify(raw.root)}: expected a folder (${code ?? 'unreadable'})`);
   }
   if (kind === 'other') throw new UsageError(`--root=${JSON.stringify(raw.root)}: expected a folder, not a file`);
+  const context = raw.context === undefined ? undefined : path.resolve(raw.context);
+  if (context !== undefined) {
+    // A FIFO, a device or a socket (what could block or never end) is refused here, before any
+    // step writes `<step>_started`. A folder or a missing file is the context loader's to report.
+    let info;
+    try {
+      info = statSync(context);
+    } catch {
+      info = undefined; // missing or unreadable: the context loader names the file and the reason
+    }
+    if (info && !info.isFile() && !info.isDirectory()) {
+      throw new UsageError(`--context=${JSON.stringify(raw.context)}: expected a regular file, not ${info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device'}`);
+    }
+  }
   const env = process.env[ALLOW_HOST_CHANGES_ENV];
   return {
     root,
     logLevel: raw.logLevel as LogLevel,
     allowHostChanges: raw.allowHostChanges === true || env === '1' || env?.toUpperCase() === 'YES',
-    ...(raw.context === undefined ? {} : { context: path.resolve(raw.context) }),
+    ...(context === undefined ? {} : { context }),
   };
 }
 

@@ -165,9 +165,9 @@ export class NodeHost implements Host {
     }
   }
 
-  writeFile(vmPath: string, content: string, mode: number): Promise<void> {
+  async writeFile(vmPath: string, content: string, mode: number): Promise<void> {
     const target = this.#resolve('write', vmPath);
-    return this.#fs('write', vmPath, async () => {
+    await this.#fs('write', vmPath, async () => {
       await this.#sweep(path.dirname(target));
       await writeFileAtomic(target, content, mode);
     });
