@@ -1,4 +1,5 @@
-import { readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../errors.ts';
 
 // The --root rule. Under a root other than `/` the files are the simulated VM's, but sysctl, nft,
@@ -49,11 +50,18 @@ export function changesHost(file: string, args: readonly string[]): boolean {
   return true;
 }
 
-/** Where this process's network namespace is (`net:[4026531840]`), and where init's is. */
+/**
+ * Where this process's network namespace is (`net:[4026531840]`), where init's is, and those that
+ * `ip netns` has named (under /run/netns; `ip netns exec` runs in one of them). Reading init's
+ * needs ptrace rights over PID 1, which a confined root may lack; the named ones then tell.
+ */
 export interface NamespaceFacts {
   self: string | undefined;
   init: string | undefined;
+  named?: readonly string[];
 }
+
+export const NAMED_NETNS_DIR = '/run/netns';
 
 export function readNamespaces(): NamespaceFacts {
   const read = (file: string): string | undefined => {
@@ -63,17 +71,31 @@ export function readNamespaces(): NamespaceFacts {
       return undefined;
     }
   };
-  return { self: read('/proc/self/ns/net'), init: read('/proc/1/ns/net') };
+  const named: string[] = [];
+  try {
+    for (const name of readdirSync(NAMED_NETNS_DIR)) {
+      try {
+        named.push(`net:[${statSync(path.join(NAMED_NETNS_DIR, name)).ino}]`);
+      } catch {
+        // not a namespace mount (yet): ignore it
+      }
+    }
+  } catch {
+    // no named namespaces on this machine
+  }
+  return { self: read('/proc/self/ns/net'), init: read('/proc/1/ns/net'), named };
 }
 
 /** The rule, from plain facts: `/` always; another root only in a network namespace of its own or with the override. */
 export function hostChangePolicy(root: string, override: boolean, namespaces: () => NamespaceFacts): HostChangePolicy {
   if (root === '/' || root === '' || override) return { allowed: true };
-  const { self, init } = namespaces();
+  const { self, init, named = [] } = namespaces();
   if (self !== undefined && init !== undefined && self !== init) return { allowed: true };
+  // A namespace named by `ip netns` is never the machine's own (unless someone named that one).
+  if (self !== undefined && self !== init && named.includes(self)) return { allowed: true };
   const why =
     self === undefined || init === undefined
-      ? 'cannot tell whether this process runs in a network namespace of its own (/proc/1/ns/net is not readable)'
+      ? 'cannot tell that this process runs in a network namespace of its own (/proc/1/ns/net is not readable, and this one is not named under /run/netns)'
       : 'this process runs in the machine\'s own network namespace';
   return {
     allowed: false,

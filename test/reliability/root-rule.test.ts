@@ -10,17 +10,20 @@ import { SERVICE_ID, serviceState, vnfContext } from '../../bench/lib/service-st
 import { defaultToken, startEmulator } from '../../src/emulator/index.ts';
 import { applyPlan } from '../../src/executor/apply.ts';
 import { ExitCode, UsageError } from '../../src/errors.ts';
-import { changesHost, hostChangePolicy, type NamespaceFacts } from '../../src/host/host-changes.ts';
+import { changesHost, hostChangePolicy, readNamespaces, type NamespaceFacts } from '../../src/host/host-changes.ts';
 import { NodeHost } from '../../src/host/node-host.ts';
 import { createLogger, SecretSet } from '../../src/log/logger.ts';
 import type { Plan } from '../../src/plan/plan.ts';
 import { BINARY, contextSh } from '../support/binary.ts';
+import { isRoot } from '../support/netns.ts';
 import { recordingSystemctl } from '../support/onegate-in-netns.ts';
 import { tempRoot } from '../support/temp-root.ts';
 
 const SAME: NamespaceFacts = { self: 'net:[4026531840]', init: 'net:[4026531840]' };
 const OWN: NamespaceFacts = { self: 'net:[4026532999]', init: 'net:[4026531840]' };
 const UNKNOWN: NamespaceFacts = { self: 'net:[4026531840]', init: undefined };
+/** init unreadable (no ptrace rights over PID 1), but this is a namespace `ip netns` named. */
+const NAMED: NamespaceFacts = { self: 'net:[4026532999]', init: undefined, named: ['net:[4026532111]', 'net:[4026532999]'] };
 const logger = createLogger({ level: 'silent', secrets: new SecretSet() });
 
 describe('the --root rule', () => {
@@ -29,11 +32,24 @@ describe('the --root rule', () => {
     ['/tmp/vm', false, SAME, false],
     ['/tmp/vm', false, UNKNOWN, false],
     ['/tmp/vm', false, OWN, true],
+    ['/tmp/vm', false, NAMED, true],
+    ['/tmp/vm', false, { ...UNKNOWN, named: ['net:[4026532111]'] }, false],
     ['/tmp/vm', true, SAME, true],
   ] as const)('root %s, override %s, namespaces %j: allowed %s', (root, override, facts, allowed) => {
     const policy = hostChangePolicy(root, override, () => facts);
     expect(policy.allowed).toBe(allowed);
     if (!policy.allowed) expect(policy.reason).toContain('--allow-host-changes');
+  });
+
+  test.skipIf(!isRoot())('read from the machine: the own namespace is refused, an `ip netns exec` one allowed', async () => {
+    expect(hostChangePolicy('/tmp/vm', false, readNamespaces).allowed).toBe(false);
+    const name = `okt-rule-${process.pid}`;
+    await execa('ip', ['netns', 'add', name]);
+    onTestFinished(() => execa('ip', ['netns', 'del', name], { reject: false }).then(() => undefined));
+    const probe = `import { hostChangePolicy, readNamespaces } from ${JSON.stringify(path.resolve('src/host/host-changes.ts'))};
+      process.stdout.write(String(hostChangePolicy('/tmp/vm', false, readNamespaces).allowed));`;
+    const inside = await execa('ip', ['netns', 'exec', name, process.execPath, '--input-type=module', '-e', probe], { reject: false });
+    expect([inside.exitCode, inside.stdout]).toEqual([0, 'true']);
   });
 
   test('which commands change the machine', () => {
