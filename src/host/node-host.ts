@@ -166,7 +166,8 @@ export class NodeHost implements Host {
   }
 
   async writeFile(vmPath: string, content: string, mode: number): Promise<void> {
-    const target = this.#resolve('write', vmPath);
+    // A link at the last component is replaced by the file (the rename), never written through.
+    const target = this.#resolve('write', vmPath, false);
     await this.#fs('write', vmPath, async () => {
       await this.#sweep(path.dirname(target));
       await writeFileAtomic(target, content, mode);
