@@ -67,7 +67,8 @@ async function followDaemon(ctx: BenchContext, shape: Shape, seconds: number): P
   fs.writeFileSync(contextFile, contextSh(vnfContext(vnf, emulator.url, defaultToken(10, vnf.id), { ONEAPP_VNF_HAPROXY_REFRESH_RATE: '1' })));
   const systemctl = await recordingSystemctl(dir);
   const child = spawn(binaryFromDisk(ctx).path, ['--root', root, '--context', contextFile, 'vnf', 'sync'], {
-    env: { ...process.env, ...unitEnvironment(), ONEKE_SYSTEMCTL: systemctl.path },
+    // The machine's own namespace: the --root rule needs the override; systemctl here only records.
+    env: { ...process.env, ...unitEnvironment(), ONEKE_SYSTEMCTL: systemctl.path, ONEKE_ALLOW_HOST_CHANGES: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

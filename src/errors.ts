@@ -137,6 +137,16 @@ export class RuntimeProblem extends OnekeError {
   }
 }
 
+/** SIGTERM or SIGINT stopped a step; its failure was recorded. */
+export class StoppedBySignal extends OnekeError {
+  readonly signal: string;
+
+  constructor(signal: string) {
+    super('ONEKE_STOPPED', `stopped by signal (${signal})`);
+    this.signal = signal;
+  }
+}
+
 /** A bug: an invariant of oneke itself does not hold. */
 export class InternalError extends OnekeError {
   constructor(message: string, cause?: unknown) {

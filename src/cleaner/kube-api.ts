@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { OnekeError, RuntimeProblem, UsageError } from '../errors.ts';
+import { READ_LIMITS, readBodyText, ReadRefused } from '../host/bounded-read.ts';
 import type { Host } from '../host/host.ts';
 import { API_PORT, RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../kubernetes/paths.ts';
 
@@ -193,11 +194,12 @@ export async function createKubeApi(options: KubeApiOptions): Promise<KubeApi> {
           dispatcher: agent,
           signal: AbortSignal.timeout(timeoutMs),
         });
-        const text = await res.body.text();
+        const text = await readBodyText(res.body, READ_LIMITS.kubeApiBody);
         const retryable = res.statusCode >= 500 || res.statusCode === 429;
         if (!retryable) return { status: res.statusCode, text };
         failure = { detail: statusMessage(text), final: false, status: res.statusCode };
       } catch (error) {
+        if (error instanceof ReadRefused) throw new KubeApiError(method, path, undefined, `${base.host}: ${error.message}`, undefined, false);
         const code = errorCode(error);
         const timedOut = (error as Error | undefined)?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
         const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, OnekeError, oneLine } from '../errors.ts';
+import { describeFsError, isSystemError } from '../host/fs-errors.ts';
 import { safeText } from '../log/safe-text.ts';
 import { VERSION } from '../version.ts';
 import type { GlobalOptions, Runtime } from './runtime.ts';
@@ -24,6 +25,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .version(VERSION, '-V, --version')
     .option('--context <file>', 'read the context from this file (context.sh or one_env format) instead of /run/one-context')
     .option('--root <dir>', 'take every path the agent reads or writes under this folder', '/')
+    .option('--allow-host-changes', 'with a --root other than /: let sysctl, nft, ip, mount and systemctl change this machine even outside a network namespace of its own')
     .addOption(new Option('--log-level <level>', 'console and log file detail').default('info'))
     .showHelpAfterError(false)
     .configureOutput({ writeOut: output.out, writeErr: output.err })
@@ -117,6 +119,11 @@ export async function runCli(argv: readonly string[], output: Output = processOu
       if (error.hint) output.err(`oneke: hint: ${safeText(error.hint)}\n`);
       if (error.exitCode === ExitCode.internal && error.stack) output.err(`${safeText(error.stack, { keepLines: true })}\n`);
       return error.exitCode;
+    }
+    if (isSystemError(error)) {
+      // The machine said no (a full or read-only disk, a missing permission): a runtime failure, one line.
+      output.err(`oneke: ${safeText(`${describeFsError(error)}: ${oneLine(error)}`)}\n`);
+      return ExitCode.failure;
     }
     // Not one of ours: a bug. Show the stack, since nobody can act on one line here.
     output.err(`oneke: internal error: ${safeText(oneLine(error))}\n${error instanceof Error && error.stack ? `${safeText(error.stack, { keepLines: true })}\n` : ''}`);

@@ -1,9 +1,11 @@
 // The only reader of the context files. It reads, never executes (contract §3.1): values come from
 // the lossless context.sh.local; one_env supplies only what context.sh cannot hold.
 
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ContextError } from '../errors.ts';
+import { READ_LIMITS, readRegularFile, ReadRefused } from '../host/bounded-read.ts';
+import { describeFsError } from '../host/fs-errors.ts';
+import { underRoot } from '../host/root-path.ts';
 import { ContextSyntaxError } from './context-syntax-error.ts';
 import type { ContextVars } from './index.ts';
 import { parseContextSh } from './parse-context-sh.ts';
@@ -38,8 +40,8 @@ export async function loadContext(options: LoadContextOptions): Promise<ContextV
     return parseAs(detectFormat(text), text, options.file);
   }
 
-  const contextSh = await readFirstPresent(CONTEXT_SH_PATHS.map((relative) => path.join(options.root, relative)));
-  const oneEnv = await readFirstPresent(ONE_ENV_PATHS.map((relative) => path.join(options.root, relative)));
+  const contextSh = await readFirstPresent(options.root, CONTEXT_SH_PATHS);
+  const oneEnv = await readFirstPresent(options.root, ONE_ENV_PATHS);
   const values = parseAs('context.sh', contextSh.text, contextSh.file);
   const fromOneEnv = parseAs('one_env', oneEnv.text, oneEnv.file);
 
@@ -71,9 +73,20 @@ function parseAs(format: ContextFormat, text: string, file: string): Map<string,
   }
 }
 
-/** Reads the first of `files` that exists; only "no such file" moves on to the next one. */
-async function readFirstPresent(files: readonly string[]): Promise<{ file: string; text: string }> {
-  for (const file of files) {
+/**
+ * Reads the first of `relatives` under `root` that exists; only "no such file" moves on to the next.
+ * Each path is resolved inside the root (an absolute `var/run -> /run` link is the root's `/run`).
+ */
+async function readFirstPresent(root: string, relatives: readonly string[]): Promise<{ file: string; text: string }> {
+  const files: string[] = [];
+  for (const relative of relatives) {
+    let file: string;
+    try {
+      file = underRoot(root, `/${relative}`);
+    } catch (error) {
+      throw new ContextError(path.join(root, relative), describeFsError(error), error);
+    }
+    files.push(file);
     try {
       return { file, text: await readContextFile(file) };
     } catch (error) {
@@ -84,13 +97,17 @@ async function readFirstPresent(files: readonly string[]): Promise<{ file: strin
   throw new ContextError(first, `no such file${others.length > 0 ? ` (nor ${others.join(', ')})` : ''}`);
 }
 
-/** Reads bytes and decodes UTF-8 as is; a byte-order mark from an editor is dropped. */
+/**
+ * Reads bytes and decodes UTF-8 as is; a byte-order mark from an editor is dropped. Only a regular
+ * file of at most READ_LIMITS.context bytes is read: a FIFO, a device or an endless file is refused
+ * at once (exit 2), before anything waits on it.
+ */
 async function readContextFile(file: string): Promise<string> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFile(file, READ_LIMITS.context);
   } catch (error) {
-    throw new ContextError(file, describeFsError(error), error);
+    throw new ContextError(file, error instanceof ReadRefused ? error.message : describeFsError(error), error);
   }
   const text = bytes.toString('utf8');
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
@@ -98,23 +115,4 @@ async function readContextFile(file: string): Promise<string> {
 
 function isNoEntry(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-}
-
-function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory, not a file';
-    case 'ENOTDIR':
-      return 'a component of the path is not a directory';
-    case 'ELOOP':
-      return 'too many levels of symbolic links';
-    default:
-      return `cannot read: ${code ?? (error instanceof Error ? error.message : String(error))}`;
-  }
 }

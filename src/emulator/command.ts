@@ -1,7 +1,7 @@
 // `oneke dev onegate --state FILE --listen ADDR`: load a state file and serve it. The CLI wiring
 // lives elsewhere; this prints nothing and leaves the process alone.
 
-import { UsageError } from '../errors.ts';
+import { RuntimeProblem, UsageError } from '../errors.ts';
 import { startEmulator, type EmulatorHandle } from './server.ts';
 import { loadEmulatorState } from './state.ts';
 
@@ -18,5 +18,34 @@ export function parseListen(listen: string): { host: string; port: number } {
 export async function runEmulatorCommand({ stateFile, listen }: { stateFile: string; listen: string }): Promise<EmulatorHandle> {
   const { host, port } = parseListen(listen);
   const state = await loadEmulatorState(stateFile);
-  return startEmulator({ state, host, port });
+  try {
+    return await startEmulator({ state, host, port });
+  } catch (error) {
+    throw listenProblem(listen, error);
+  }
+}
+
+/** A failed listen as one line: a wrong address is bad input (exit 2), a busy port a runtime failure (exit 1). */
+export function listenProblem(listen: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const shown = JSON.stringify(listen);
+  switch (code) {
+    case 'EADDRINUSE':
+      return new RuntimeProblem('ONEKE_LISTEN', `--listen ${shown}: the port is in use by another program`);
+    case 'EACCES':
+    case 'EPERM':
+      return new RuntimeProblem('ONEKE_LISTEN', `--listen ${shown}: permission denied (ports below 1024 need root)`);
+    case 'EADDRNOTAVAIL':
+      return new UsageError(`--listen ${shown}: expected an address of this machine (this one is not)`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new UsageError(`--listen ${shown}: expected an IP address or a name that resolves (${code})`);
+    case 'EAFNOSUPPORT':
+    case 'EINVAL':
+      return new UsageError(`--listen ${shown}: expected an address this machine can listen on (${code})`);
+    default:
+      return new RuntimeProblem('ONEKE_LISTEN', `--listen ${shown}: cannot listen (${code ?? (error instanceof Error ? error.message : String(error))})`);
+  }
 }

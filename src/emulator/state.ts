@@ -3,7 +3,7 @@
 // buildServiceState, or loaded from a YAML/JSON file with loadEmulatorState, which names every
 // problem it finds.
 
-import { readFile } from 'node:fs/promises';
+import { READ_LIMITS, readRegularFile, ReadRefused } from '../host/bounded-read.ts';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 
@@ -353,9 +353,10 @@ export function validateEmulatorState(raw: unknown, source = 'state'): EmulatorS
 export async function loadEmulatorState(path: string): Promise<EmulatorState> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // Bounded like every file from outside (the --onegate-snapshot of `plan` reads this too).
+    text = (await readRegularFile(path, READ_LIMITS.oneGateBody)).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    const code = error instanceof ReadRefused ? error.message : ((error as NodeJS.ErrnoException).code ?? 'unreadable');
     throw new ConfigError([{ variable: path, shown: code, expected: 'a readable emulator state file (YAML or JSON)' }]);
   }
   let raw: unknown;

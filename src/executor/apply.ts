@@ -8,6 +8,7 @@ import type { OneGateClient } from '../onegate/client.ts';
 import { describeAction } from '../plan/format.ts';
 import type { Action, FileValue, Plan, Value } from '../plan/plan.ts';
 import { RuntimeProblem } from '../errors.ts';
+import { changesHost } from '../host/host-changes.ts';
 import { realClock, waitFor, type Clock } from './wait.ts';
 
 // Applies a plan, action by action, through the host and OneGate. Does nothing else: what to do was
@@ -143,9 +144,22 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
   }
 }
 
+/** The first action that changes the running system rather than files under the root, if any. */
+export function firstHostChange(plan: Plan): Action | undefined {
+  return plan.actions.find(
+    (action) =>
+      action.kind === 'service' ||
+      action.kind === 'mount' ||
+      (action.kind === 'command' && changesHost(action.argv[0] ?? '', action.argv.slice(1))),
+  );
+}
+
 /** Applies every action in order; stops at the first failure (the error names the action). */
 export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyReport> {
   const report: ApplyReport = { changed: [], actions: 0 };
+  // The --root rule is checked before the first action, so a refused plan changes nothing.
+  const hostChange = firstHostChange(plan);
+  if (hostChange && deps.host.assertMayChangeHost) deps.host.assertMayChangeHost(describeAction(hostChange, false).split('\n')[0] ?? hostChange.kind);
   for (const [index, action] of plan.actions.entries()) {
     const op = index + 1;
     const started = Date.now();

@@ -70,6 +70,12 @@ export interface Host {
 
   /** The VM's network interfaces with their MAC and IPv4 addresses. */
   interfaces(): Promise<LocalInterface[]>;
+  /**
+   * Throws (exit 2) when host-level actions (sysctl, nft, ip, mount, systemctl…) may not run here:
+   * the --root rule of host-changes.ts. Absent: always allowed (simulated hosts).
+   */
+  assertMayChangeHost?(what: string): void;
+
   /** Whether the probe holds right now (a file exists, a port accepts, an endpoint answers 200). Never throws. */
   probe(probe: Probe): Promise<boolean>;
 }

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CommandError } from '../errors.ts';
+import { CommandError, OnekeError } from '../errors.ts';
 import os from 'node:os';
 import type { Probe } from '../plan/plan.ts';
+import { READ_LIMITS, readRegularFile, ReadRefused } from './bounded-read.ts';
+import { fileProblem } from './fs-errors.ts';
+import { assertHostChangesAllowed, changesHost, type HostChangePolicy } from './host-changes.ts';
 import type { ExecOptions, ExecResult, FileInfo, Host, LocalInterface } from './host.ts';
 import { probeHolds } from './probes.ts';
 import { underRoot } from './root-path.ts';
@@ -20,11 +24,47 @@ function masked(args: readonly string[], secrets: readonly string[] | undefined)
   return args.map((arg) => secrets.reduce((text, secret) => (secret ? text.split(secret).join('***') : text), arg));
 }
 
+// Temp files of atomic writes are `.<name>.<12 hex>.tmp` beside their target (downloads use
+// `.part`). A run killed with
+// SIGKILL leaves its own behind; the first write into a folder removes those old enough that no
+// live writer can still own them (a write takes milliseconds; another agent's in flight is young).
+const TEMP_PATTERN = /^\..+\.[0-9a-f]{12}\.(tmp|part)$/;
+const STALE_TEMP_MS = 5 * 60_000;
+
+function tempNameFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Removes our own temp files in `dir` older than STALE_TEMP_MS; returns their names. Never throws. */
+export async function removeStaleTemps(dir: string, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!TEMP_PATTERN.test(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      const info = await fs.lstat(file);
+      if ((!info.isFile() && !info.isSymbolicLink()) || now - info.mtimeMs < STALE_TEMP_MS) continue;
+      await fs.rm(file, { force: true });
+      removed.push(name);
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
+  return removed;
+}
+
 /** Writes `content` to `target` through a temp file in the same folder, so readers never see half a file. */
 export async function writeFileAtomic(target: string, content: string, mode: number): Promise<void> {
   await fs.mkdir(path.dirname(target), { recursive: true });
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempNameFor(target);
   // The mode is set at creation, so a secret is never readable by others, not even for a moment.
+  // `wx` is O_EXCL: a link planted at the temp name is not followed.
   const handle = await fs.open(temp, 'wx', mode);
   try {
     await handle.writeFile(content);
@@ -50,68 +90,152 @@ export async function writeFileAtomic(target: string, content: string, mode: num
   }
 }
 
-/** The real host: files under `root`, real processes, real systemd. */
+export interface NodeHostOptions {
+  /** The systemctl program (a simulated one in the tests). */
+  systemctl?: string;
+  /** Whether sysctl, nft, ip, mount, systemctl… may run (the --root rule); asked once, on first need. Default: allowed. */
+  hostChanges?: () => HostChangePolicy;
+}
+
+/**
+ * The real host: files under `root`, real processes, real systemd. Every file operation resolves
+ * its path inside the root (see root-path.ts) and fails with one line (RuntimeProblem) naming the
+ * path, never with a raw Node error.
+ */
 export class NodeHost implements Host {
   readonly root: string;
   readonly #systemctl: string;
+  readonly #hostChanges: () => HostChangePolicy;
+  #policy: HostChangePolicy | undefined;
+  readonly #swept = new Set<string>();
 
-  constructor(root: string, options: { systemctl?: string } = {}) {
+  constructor(root: string, options: NodeHostOptions = {}) {
     this.root = root;
     this.#systemctl = options.systemctl ?? 'systemctl';
+    this.#hostChanges = options.hostChanges ?? (() => ({ allowed: true }));
   }
 
   hostPath(vmPath: string): string {
-    return underRoot(this.root, vmPath);
+    return this.#resolve('resolve', vmPath);
   }
 
-  async readFile(vmPath: string): Promise<string | undefined> {
+  /** Throws the --root rule's exit-2 error when host-level actions may not run here. */
+  assertMayChangeHost(what: string): void {
+    this.#policy ??= this.#hostChanges();
+    assertHostChangesAllowed(this.#policy, what);
+  }
+
+  #resolve(action: string, vmPath: string, followLast = true): string {
     try {
-      return await fs.readFile(this.hostPath(vmPath), 'utf8');
+      return underRoot(this.root, vmPath, { followLast });
     } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
+      throw this.#problem(action, vmPath, error);
     }
   }
 
-  writeFile(vmPath: string, content: string, mode: number): Promise<void> {
-    return writeFileAtomic(this.hostPath(vmPath), content, mode);
+  #problem(action: string, vmPath: string, error: unknown): Error {
+    if (error instanceof OnekeError) return error;
+    if (error instanceof ReadRefused) return fileProblem(action, vmPath, this.root, Object.assign(new Error(error.message), { code: error.code }));
+    return fileProblem(action, vmPath, this.root, error);
+  }
+
+  /** Runs a file operation; its Node errors become one-line RuntimeProblems. */
+  async #fs<T>(action: string, vmPath: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw this.#problem(action, vmPath, error);
+    }
+  }
+
+  /** Removes stale temp files of killed runs, once per folder per process. */
+  async #sweep(dir: string): Promise<void> {
+    if (this.#swept.has(dir)) return;
+    this.#swept.add(dir);
+    await removeStaleTemps(dir);
+  }
+
+  async readFile(vmPath: string): Promise<string | undefined> {
+    const file = this.#resolve('read', vmPath);
+    try {
+      return (await readRegularFile(file, READ_LIMITS.file, { noFollow: true })).toString('utf8');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw this.#problem('read', vmPath, error);
+    }
+  }
+
+  async writeFile(vmPath: string, content: string, mode: number): Promise<void> {
+    // A link at the last component is replaced by the file (the rename), never written through.
+    const target = this.#resolve('write', vmPath, false);
+    await this.#fs('write', vmPath, async () => {
+      await this.#sweep(path.dirname(target));
+      await writeFileAtomic(target, content, mode);
+    });
   }
 
   async appendFile(vmPath: string, content: string, mode: number): Promise<void> {
-    const target = this.hostPath(vmPath);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await fs.appendFile(target, content, { mode });
+    const target = this.#resolve('append to', vmPath);
+    await this.#fs('append to', vmPath, async () => {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      // O_NOFOLLOW: a link put in place after the path was resolved is not followed out of the root.
+      const handle = await fs.open(target, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
+      try {
+        await handle.appendFile(content);
+      } finally {
+        await handle.close();
+      }
+    });
   }
 
   async mkdir(vmPath: string, mode: number): Promise<void> {
-    const target = this.hostPath(vmPath);
-    await fs.mkdir(target, { recursive: true, mode });
-    await fs.chmod(target, mode);
+    const target = this.#resolve('create', vmPath);
+    await this.#fs('create', vmPath, async () => {
+      await fs.mkdir(target, { recursive: true, mode });
+      // Through a handle opened without following links: chmod never lands outside the root.
+      const handle = await fs.open(target, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      try {
+        await handle.chmod(mode);
+      } finally {
+        await handle.close();
+      }
+    });
   }
 
   async symlink(vmPath: string, target: string): Promise<void> {
-    const link = this.hostPath(vmPath);
-    await fs.mkdir(path.dirname(link), { recursive: true });
-    const temp = `${link}.${randomBytes(6).toString('hex')}.tmp`;
-    await fs.symlink(target, temp);
-    await fs.rename(temp, link);
+    // The link itself is replaced, never what an existing link points at.
+    const link = this.#resolve('link', vmPath, false);
+    await this.#fs('link', vmPath, async () => {
+      await fs.mkdir(path.dirname(link), { recursive: true });
+      await this.#sweep(path.dirname(link));
+      const temp = tempNameFor(link);
+      await fs.symlink(target, temp);
+      try {
+        await fs.rename(temp, link);
+      } catch (error) {
+        await fs.rm(temp, { force: true });
+        throw error;
+      }
+    });
   }
 
   async readLink(vmPath: string): Promise<string | undefined> {
     try {
-      return await fs.readlink(this.hostPath(vmPath));
+      return await fs.readlink(underRoot(this.root, vmPath, { followLast: false }));
     } catch {
       return undefined;
     }
   }
 
   async remove(vmPath: string): Promise<void> {
-    await fs.rm(this.hostPath(vmPath), { force: true, recursive: true });
+    const target = this.#resolve('remove', vmPath, false);
+    await this.#fs('remove', vmPath, () => fs.rm(target, { force: true, recursive: true }));
   }
 
   async stat(vmPath: string): Promise<FileInfo | undefined> {
+    const target = this.#resolve('look at', vmPath, false);
     try {
-      const info = await fs.lstat(this.hostPath(vmPath));
+      const info = await fs.lstat(target);
       return {
         mode: info.mode & 0o7777,
         size: info.size,
@@ -121,11 +245,12 @@ export class NodeHost implements Host {
       };
     } catch (error) {
       if (isMissing(error)) return undefined;
-      throw error;
+      throw this.#problem('look at', vmPath, error);
     }
   }
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (changesHost(file, args)) this.assertMayChangeHost(`run ${file}`);
     const result = await execa(file, args, {
       reject: false,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -165,6 +290,7 @@ export class NodeHost implements Host {
   }
 
   async systemctl(operation: string, unit: string): Promise<void> {
+    this.assertMayChangeHost(`${operation} ${unit}`);
     await this.run(this.#systemctl, [operation, unit]);
   }
 }

@@ -2,9 +2,9 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError } from '../errors.ts';
+import { READ_LIMITS, readRegularFile, ReadRefused } from '../host/bounded-read.ts';
 import { showValue } from '../config/index.ts';
 import { resolveChecksum, type Artifact, type ChecksumList, type PinnedChecksum, PINNED_SHA256 } from './artifacts.ts';
 import { UnverifiableArtifactsError } from './errors.ts';
@@ -49,9 +49,10 @@ export function parseSha256Sums(text: string, source: string): ChecksumList {
 export async function readSha256Sums(file: string): Promise<ChecksumList> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // A regular file of bounded size: a FIFO or an endless device is refused, not waited on.
+    text = (await readRegularFile(file, READ_LIMITS.metadata)).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    const code = error instanceof ReadRefused ? error.message : ((error as NodeJS.ErrnoException).code ?? 'unreadable');
     throw new ConfigError([{ variable: SHA256SUMS_VARIABLE, shown: showValue(file), expected: `a readable sha256sum-format file (${code})` }]);
   }
   return parseSha256Sums(text, file);

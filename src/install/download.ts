@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
 import type { Logger } from '../log/logger.ts';
 import { VERSION } from '../version.ts';
+import { removeStaleTemps } from '../host/node-host.ts';
 import { sha256OfFile } from './checksums.ts';
 import { ChecksumMismatchError, DownloadError } from './errors.ts';
 
@@ -215,6 +216,8 @@ async function downloadOnce(
   dispatcher: Dispatcher,
   policy: DownloadPolicy,
 ): Promise<{ actual: string; bytes: number; temp: string }> {
+  // A run killed with SIGKILL leaves its .part files; old ones are removed before a new one is made.
+  await removeStaleTemps(path.dirname(spec.target));
   const temp = path.join(path.dirname(spec.target), `.${path.basename(spec.target)}.${randomBytes(6).toString('hex')}.part`);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new AttemptTimeout(policy.attemptTimeoutMs)), policy.attemptTimeoutMs);

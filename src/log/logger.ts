@@ -97,7 +97,8 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.file) {
     fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o750 });
     // Synchronous: the agent may exit right after logging why it failed.
-    const fd = fs.openSync(options.file, 'a', 0o600);
+    // O_NOFOLLOW: the path was resolved inside --root; a link planted since is not followed out of it.
+    const fd = fs.openSync(options.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
     streams.push({ level, stream: scrubbing(options.secrets, { write: (line: string) => fs.writeSync(fd, line) }) });
   }
   const consoleOut = options.console === undefined ? process.stderr : options.console;

@@ -7,6 +7,7 @@ import { getCACertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, InternalError, OneGateError, type ConfigIssue } from '../errors.ts';
+import { READ_LIMITS, readBodyText, ReadRefused } from '../host/bounded-read.ts';
 import { OneGateAnswerError } from './answer-error.ts';
 import { isExtendedAnswer, parseJson, parseServiceAnswer, parseVmAnswer, type ServiceRecord, type VmRecord } from './parse.ts';
 import { backoffDelay, resolveRetry, type RetryOptions, type RetryPolicy } from './retry.ts';
@@ -252,8 +253,12 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
         bodyTimeout: ms,
       });
       status = res.statusCode;
-      text = await res.body.text();
+      // Bounded: an endless or huge answer is abandoned at the limit instead of filling memory.
+      text = await readBodyText(res.body, READ_LIMITS.oneGateBody);
     } catch (error) {
+      if (error instanceof ReadRefused) {
+        return { retryable: false, status: undefined, detail: `${host}: ${error.message}`, reason: 'answer too large' };
+      }
       const { code, message } = errorFacts(error);
       // Our own timer, or undici's own timeouts (set to the same length) when they fire first.
       if (controller.signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {

@@ -31,14 +31,54 @@ export function logFileOf(step: string): string {
   return `${LOG_DIR}/${step}.log`;
 }
 
-export async function readStatusRecord(host: Host): Promise<StatusRecord | undefined> {
-  const text = await host.readFile(STATUS_RECORD_FILE);
-  if (text === undefined) return undefined;
+const STEP_STATES: readonly string[] = ['started', 'success', 'failure'];
+/** Where a damaged record is kept aside for a person to look at. */
+export const DAMAGED_RECORD_FILE = `${STATUS_RECORD_FILE}.damaged`;
+
+function isStepRecord(value: unknown): value is StepRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entry = value as Record<string, unknown>;
+  return (
+    typeof entry.state === 'string' &&
+    STEP_STATES.includes(entry.state) &&
+    typeof entry.startedAt === 'string' &&
+    (entry.finishedAt === undefined || typeof entry.finishedAt === 'string') &&
+    (entry.error === undefined || typeof entry.error === 'string')
+  );
+}
+
+/** The record in `text`, or undefined when it is not JSON of the record's shape (then it is damaged). */
+export function parseStatusRecord(text: string): StatusRecord | undefined {
+  let value: unknown;
   try {
-    return JSON.parse(text) as StatusRecord;
+    value = JSON.parse(text);
   } catch {
-    return undefined; // a damaged record is rebuilt by the next step
+    return undefined;
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record.version !== 'string' || (record.role !== undefined && typeof record.role !== 'string')) return undefined;
+  const steps = record.steps;
+  if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) return undefined;
+  const kept: Partial<Record<Step, StepRecord>> = {};
+  for (const [name, entry] of Object.entries(steps)) {
+    if (!(STEPS as readonly string[]).includes(name) || !isStepRecord(entry)) return undefined;
+    kept[name as Step] = entry;
+  }
+  return { version: record.version, ...(record.role === undefined ? {} : { role: record.role }), steps: kept };
+}
+
+/** The record and, when the file is there but damaged (garbage, or JSON of another shape), its text. */
+async function loadStatusRecord(host: Host): Promise<{ record?: StatusRecord; damaged?: string }> {
+  const text = await host.readFile(STATUS_RECORD_FILE);
+  if (text === undefined) return {};
+  const record = parseStatusRecord(text);
+  return record ? { record } : { damaged: text };
+}
+
+/** The status record, or undefined when there is none or it is damaged (a damaged one is treated as absent). */
+export async function readStatusRecord(host: Host): Promise<StatusRecord | undefined> {
+  return (await loadStatusRecord(host)).record;
 }
 
 /** The word in `/etc/one-appliance/status`, or undefined before any step ran. */
@@ -77,10 +117,16 @@ export async function setStepState(
   version: string,
   step: Step,
   state: StepState,
-  details: { role?: string; error?: string; now?: Date } = {},
+  details: { role?: string; error?: string; now?: Date; onDamaged?: (message: string) => void } = {},
 ): Promise<StatusRecord> {
   const now = (details.now ?? new Date()).toISOString();
-  const record: StatusRecord = (await readStatusRecord(host)) ?? { version, steps: {} };
+  const loaded = await loadStatusRecord(host);
+  if (loaded.damaged !== undefined) {
+    // Rebuilt from scratch below; the damaged text stays beside it for a person to look at.
+    await host.writeFile(DAMAGED_RECORD_FILE, loaded.damaged, 0o600);
+    details.onDamaged?.(`${STATUS_RECORD_FILE} was damaged (not a status record); kept as ${DAMAGED_RECORD_FILE} and started afresh`);
+  }
+  const record: StatusRecord = loaded.record ?? { version, steps: {} };
   record.version = version;
   if (details.role) record.role = details.role;
   const previous = record.steps[step];

@@ -1,4 +1,5 @@
-import { oneLine } from '../errors.ts';
+import { oneLine, StoppedBySignal } from '../errors.ts';
+import type { StopWatch } from '../host/signals.ts';
 import type { Logger } from '../log/logger.ts';
 import { setStepState, type Step } from '../status/status.ts';
 import type { Host } from '../host/host.ts';
@@ -25,13 +26,41 @@ export async function runStep(
   logger: Logger,
   step: Step,
   body: (outcome: StepOutcome) => Promise<void>,
+  options: { stop?: StopWatch } = {},
+): Promise<void> {
+  try {
+    await runStepWatched(host, logger, step, body, options.stop);
+  } finally {
+    options.stop?.dispose();
+  }
+}
+
+async function runStepWatched(
+  host: Host,
+  logger: Logger,
+  step: Step,
+  body: (outcome: StepOutcome) => Promise<void>,
+  stop: StopWatch | undefined,
 ): Promise<void> {
   const started = Date.now();
   const outcome: StepOutcome = {};
-  await setStepState(host, VERSION, step, 'started');
+  await setStepState(host, VERSION, step, 'started', { onDamaged: (message) => logger.warn(message) });
   logger.info({ version: VERSION, root: host.root }, `${step} started`);
   try {
-    await body(outcome);
+    const work = body(outcome);
+    if (stop) {
+      // A signal ends the wait for the body (which cannot be cancelled); main exits once the
+      // failure is recorded, so whatever the body still does is cut short there.
+      work.catch(() => undefined);
+      await Promise.race([
+        work,
+        stop.stopped.then((signal) => {
+          throw new StoppedBySignal(signal);
+        }),
+      ]);
+    } else {
+      await work;
+    }
   } catch (error) {
     const reason = oneLine(error);
     logger.error({ code: (error as { code?: string }).code, seconds: (Date.now() - started) / 1000 }, `${step} failed: ${reason}`);

@@ -5,6 +5,7 @@ import { convergeRole, networkFirst, nodeNetworkToKeep, roleOf } from '../../rol
 import { readStatusWord } from '../../status/status.ts';
 import { runInstall } from '../../steps/install.ts';
 import { oneGateFor, oneGateFromContext, readContext, READY_RETRY, REPORT_RETRY, validateContext } from '../../steps/inputs.ts';
+import { watchStopSignals } from '../../host/signals.ts';
 import { runStep, type OutcomeReporter } from '../../steps/run-step.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -21,7 +22,7 @@ export async function installCommand(runtime: Runtime): Promise<void> {
   const logger = runtime.stepLogger('install');
   await runStep(runtime.host, logger, 'install', async () => {
     await runInstall(runtime, logger);
-  });
+  }, { stop: watchStopSignals() });
 }
 
 export async function configureCommand(runtime: Runtime): Promise<void> {
@@ -42,7 +43,7 @@ export async function configureCommand(runtime: Runtime): Promise<void> {
     logger.info({ role, vmId: self.id }, `this VM is a ${role}`);
     const keep = role === 'vnf' ? [] : first.length > 0 ? first : await nodeNetworkToKeep(runtime.host, config);
     await convergeRole(role, { host: runtime.host, logger, config, client, self, secrets: runtime.secrets, keep });
-  });
+  }, { stop: watchStopSignals() });
 }
 
 export async function bootstrapCommand(runtime: Runtime): Promise<void> {
@@ -74,5 +75,5 @@ export async function bootstrapCommand(runtime: Runtime): Promise<void> {
         'see /var/log/one-appliance/configure.log or run `oneke status`',
       );
     }
-  });
+  }, { stop: watchStopSignals() });
 }
