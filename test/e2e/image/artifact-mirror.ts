@@ -38,6 +38,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { planArtifacts, type Arch, type Artifact } from '../../../src/install/artifacts.ts';
+import { sha256OfFile } from '../../../src/install/checksums.ts';
 import { configFromEnvironment } from '../../../src/install/options.ts';
 
 const run = promisify(execFile);
@@ -385,10 +386,11 @@ async function tarGz(dir: string, members: string[], target: string): Promise<vo
 
 // ---- checksums and the README ----
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** The SHA-256 of a file that must exist. */
+export async function sha256File(file: string): Promise<string> {
+  const sum = await sha256OfFile(file);
+  if (sum === undefined) throw new Error(`${file} is missing`);
+  return sum;
 }
 
 async function sumLines(dir: string, files: readonly string[]): Promise<string> {
