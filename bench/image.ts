@@ -6,6 +6,7 @@
 //   node bench/image.ts      this measurement alone (prints its markdown section)
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { buildArtifactMirror } from '../test/e2e/image/artifact-mirror.ts';
 import { bootAndCheck, buildImage, ensureBaseImage, inspectImageFiles, qemuUnavailable } from '../test/e2e/image/image-build.ts';
@@ -26,6 +27,7 @@ export async function measureImage(ctx: BenchContext, say: (line: string) => voi
   const unavailable = process.getuid?.() !== 0 ? 'needs root' : await qemuUnavailable();
   if (unavailable !== undefined) return { title, figures: [notMeasured('packer build (TCG)', unavailable)], markdown: `Not measured: ${unavailable}` };
 
+  const loadBefore = os.loadavg();
   const cache = scratch(ctx, 'image-cache');
   say('image: base image, cold (fresh cache)');
   const cold = await timed(() => ensureBaseImage(cache, say));
@@ -61,11 +63,14 @@ export async function measureImage(ctx: BenchContext, say: (line: string) => voi
     ],
     markdown: [
       'One run of each step of `test/e2e/image/` (as in test/e2e/image/packer-build.test.ts), in a fresh cache folder. ' +
-        'The base is Debian 12 from this machine\'s apt mirror; Packer 1.6.6 builds `-only=qemu.local-base` with QEMU on TCG (no KVM), ' +
+        'The base is Debian 12 from this machine\'s apt mirror; Packer 1.6.6 builds packer/ with `local_base_image` set, QEMU on TCG (no KVM), ' +
         'the guest on a restricted user network reaching only ssh and the stand-in artefact mirror. The image holds the stand-in RKE2 ' +
         '(the pinned Node binary: about 100 MB of it), not the real one: the real RKE2 tarball and images would make the image larger.',
       '',
       markdownTable(['step', 'result'], rows),
+      '',
+      `Load average (1, 5, 15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; after: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}. ` +
+        'TCG and mmdebstrap are CPU-bound: on a shared machine these times grow with its load.',
     ].join('\n'),
   };
 }

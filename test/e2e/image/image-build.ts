@@ -1,4 +1,4 @@
-// The appliance image built for real, offline: `packer build -only=qemu.local-base` of packer/ with
+// The appliance image built for real, offline: `packer build` of packer/ (local_base_image set) with
 // Debian's Packer 1.6 and QEMU on TCG, from the local Debian base (build-base-image.sh), with
 // `oneke install` fetching from the stand-in artefact mirror (artifact-mirror.ts), forwarded into
 // the restricted guest network. Then the image is looked at twice: its file system as it left the
@@ -162,10 +162,10 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   };
   const packerLog = path.join(work, 'packer.log');
   const started = Date.now();
-  say(`packer build -only=qemu.local-base (TCG), mirror ${served.url} forwarded to ${GUEST_MIRROR}`);
+  say(`packer build from the local base (TCG), mirror ${served.url} forwarded to ${GUEST_MIRROR}`);
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('packer', ['build', '-only=qemu.local-base', '-color=false', ...Object.entries(vars).flatMap(([k, v]) => ['-var', `${k}=${v}`]), '.'], {
+      const child = spawn('packer', ['build', '-color=false', ...Object.entries(vars).flatMap(([k, v]) => ['-var', `${k}=${v}`]), '.'], {
         cwd: packerDir,
         env: { ...process.env, CHECKPOINT_DISABLE: '1', PACKER_CACHE_DIR: path.join(work, 'packer-cache'), PACKER_NO_COLOR: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],

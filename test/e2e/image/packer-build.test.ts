@@ -1,4 +1,4 @@
-// A real `packer build` of the appliance image (packer/, source qemu.local-base), offline: QEMU on
+// A real `packer build` of the appliance image (packer/ with local_base_image), offline: QEMU on
 // TCG, the local Debian base, the stand-in artefact mirror forwarded into a guest that reaches
 // nothing else. Then the image is checked as generalize.sh and install-appliance.sh promise, on
 // its file system and in one boot. Skipped only where QEMU cannot run (or a tool is missing).
