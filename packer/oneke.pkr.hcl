@@ -30,11 +30,23 @@ locals {
 
   # Where the provisioners stage the files they upload; removed by generalize.sh.
   staging = "/var/tmp/oneke-build"
+
+  # A local base (var.local_base_image, see variables.pkr.hcl) instead of the Ubuntu cloud image:
+  # booted with its own kernel, on a user network restricted to the ssh port forwarded to the
+  # host's loopback and, when local_mirror_port is set, the artifact mirror forwarded in.
+  local_base     = var.local_base_image != ""
+  mirror_forward = var.local_mirror_port > 0 ? ",guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:${var.local_mirror_port}" : ""
+  local_base_args = [
+    ["-kernel", var.local_base_kernel],
+    ["-initrd", var.local_base_initrd],
+    ["-append", var.local_base_append],
+    ["-netdev", "user,id=user.0,restrict=on,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22${local.mirror_forward}"],
+  ]
 }
 
 source "qemu" "oneke" {
-  iso_url      = local.ubuntu_url
-  iso_checksum = local.ubuntu_checksum
+  iso_url      = local.local_base ? var.local_base_image : local.ubuntu_url
+  iso_checksum = local.local_base ? var.local_base_checksum : local.ubuntu_checksum
   disk_image   = true
   disk_size    = var.disk_size
   format       = "qcow2"
@@ -56,7 +68,7 @@ source "qemu" "oneke" {
 
   # The cloud image's cloud-init reads its NoCloud seed over HTTP from Packer's own server (the
   # SMBIOS serial tells it where). No seed ISO: nothing to make on the host, and aarch64's `virt`
-  # machine has no IDE for a CD-ROM.
+  # machine has no IDE for a CD-ROM. (A local base has no cloud-init: the seed goes unread.)
   http_directory = var.seed_dir
   qemuargs = concat(
     [
@@ -64,6 +76,8 @@ source "qemu" "oneke" {
       ["-smbios", "type=1,serial=ds=nocloud;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"],
     ],
     local.arch.firmware,
+    local.local_base ? local.local_base_args : [],
+    var.console_log != "" ? [["-serial", "file:${var.console_log}"]] : [],
   )
 
   communicator         = "ssh"
@@ -121,8 +135,11 @@ build {
 
   # The install step of the appliance, once, at build time.
   provisioner "shell" {
-    environment_vars = ["ONE_SERVICE_AIRGAPPED=${var.airgapped}", "ONEKE_ARTIFACT_SHA256SUMS=${local.staging}/artifacts.sha256"]
-    inline           = ["/usr/local/bin/oneke install", "sync"]
+    environment_vars = concat(
+      ["ONE_SERVICE_AIRGAPPED=${var.airgapped}", "ONEKE_ARTIFACT_SHA256SUMS=${local.staging}/artifacts.sha256", "ONEKE_ARTIFACT_MIRROR=${var.artifact_mirror}"],
+      var.install_environment,
+    )
+    inline = ["/usr/local/bin/oneke install", "sync"]
   }
 
   # Make the image anonymous: no build key, host keys, machine id, cloud-init state or caches.
