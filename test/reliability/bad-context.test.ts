@@ -173,8 +173,11 @@ const CASES: BadCase[] = [
   { name: 'control characters in a value', vars: vars({ ONEAPP_VNF_HAPROXY_LB0_PORT: '93\x01\x07\x08\x7f45' }), expect: names('ONEAPP_VNF_HAPROXY_LB0_PORT') },
   { name: 'ANSI escapes in a value', vars: vars({ ONEAPP_K8S_METALLB_CLASS: '\x1b[31mred\x1b[0m\x1b]0;pwned\x07' }), expect: names('ONEAPP_K8S_METALLB_CLASS'), validate: true },
   { name: 'unicode line separators and bidi controls', vars: vars({ ONEAPP_STORAGE_FILESYSTEM: 'xfs\u2028\u202eext4' }), expect: names('ONEAPP_STORAGE_FILESYSTEM') },
-  { name: 'a 10 MB value', vars: vars({ ONEAPP_K8S_EXTRA_SANS: 'a'.repeat(10 * 1024 * 1024) }), expect: names('ONEAPP_K8S_EXTRA_SANS'), validate: true },
-  { name: 'a 10 MB TOKENTXT', vars: vars({ TOKENTXT: `tok-HUGE-${'Z'.repeat(10 * 1024 * 1024)}` }), expect: names('TOKENTXT'), secrets: [`tok-HUGE-${'Z'.repeat(64)}`] },
+  // Under the 4 MiB bound of a context file a huge value is the variable's problem; over it, the file's.
+  { name: 'a 3 MB value', vars: vars({ ONEAPP_K8S_EXTRA_SANS: 'a'.repeat(3 * 1024 * 1024) }), expect: names('ONEAPP_K8S_EXTRA_SANS'), validate: true },
+  { name: 'a 3 MB TOKENTXT', vars: vars({ TOKENTXT: `tok-HUGE-${'Z'.repeat(3 * 1024 * 1024)}` }), expect: names('TOKENTXT'), secrets: [`tok-HUGE-${'Z'.repeat(64)}`] },
+  { name: 'a 10 MB value', vars: vars({ ONEAPP_K8S_EXTRA_SANS: 'a'.repeat(10 * 1024 * 1024) }), expect: FILE, validate: true },
+  { name: 'a 10 MB TOKENTXT', vars: vars({ TOKENTXT: `tok-HUGE-${'Z'.repeat(10 * 1024 * 1024)}` }), expect: FILE, secrets: [`tok-HUGE-${'Z'.repeat(64)}`] },
 
   // ---- the file itself ----------------------------------------------------------------------------
   { name: 'context.sh with an unclosed quote', raw: withLines("ONEAPP_K8S_CNI_PLUGIN='canal\n"), expect: FILE, validate: true },

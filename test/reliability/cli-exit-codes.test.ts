@@ -96,12 +96,16 @@ describe('no input reaches exit code 70', () => {
   });
 
   test('random status files through status', async () => {
-    // Text that is not JSON, and records of the right shape holding any text. (JSON of the wrong
-    // shape, `{"steps":null}`, is the damaged-status case: test/reliability/damaged-status.test.ts.)
+    // Text that is not JSON, records of the right shape holding any text, and any JSON at all (of the
+    // wrong shape it is a damaged record, set aside: test/reliability/damaged-status.test.ts).
     const anyText = fc.string({ unit: 'binary', maxLength: 24 });
     const step = fc.record({ state: anyText, startedAt: anyText, finishedAt: anyText, error: anyText });
     const shaped = fc.record({ version: anyText, role: anyText, steps: fc.record({ install: step, configure: step, bootstrap: step }, { requiredKeys: [] }) });
-    const text = fc.oneof(fc.string({ maxLength: 40 }).filter((candidate) => !isJson(candidate)), shaped.map((record) => JSON.stringify(record)));
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }).filter((candidate) => !isJson(candidate)),
+      shaped.map((record) => JSON.stringify(record)),
+      fc.json({ maxDepth: 3 }),
+    );
     await fc.assert(
       fc.asyncProperty(text, fc.string({ maxLength: 20 }), async (record, word) => {
         const root = await tempRoot({ 'etc/one-appliance/oneke-status.json': record, 'etc/one-appliance/status': word });
@@ -114,6 +118,7 @@ describe('no input reaches exit code 70', () => {
   test.each([
     ['a folder as the context', async (dir: string) => (await fs.mkdir(path.join(dir, 'ctx')), ['--context', path.join(dir, 'ctx'), 'validate'])],
     ['a missing context', async (dir: string) => ['--context', path.join(dir, 'missing.sh'), 'validate']],
+    ['a folder as the status record', async (dir: string) => (await fs.mkdir(path.join(dir, 'etc/one-appliance/oneke-status.json'), { recursive: true }), ['status'])],
     ['an empty context', async () => ['--context', '/dev/null', 'validate']],
     ['a folder as the snapshot', async (dir: string) => (await fs.writeFile(path.join(dir, 'c.sh'), contextSh({ VMID: '1', TOKENTXT: 't', ONEGATE_ENDPOINT: 'http://x:1' })), ['--context', path.join(dir, 'c.sh'), 'plan', '--onegate-snapshot', dir])],
   ] as const)('filesystem fault: %s', async (_what, setUp) => {
