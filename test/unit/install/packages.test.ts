@@ -43,6 +43,8 @@ describe('installPackages', () => {
         'xfsprogs',
         'open-iscsi',
         'nfs-common',
+        'skopeo',
+        'zstd',
       ],
       ['systemctl', 'disable', 'keepalived.service'],
       ['systemctl', 'disable', 'haproxy.service'],
