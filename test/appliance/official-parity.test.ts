@@ -38,7 +38,7 @@ const oursMarket = (parseYaml(read('appliance/marketplace/oneke-service.yaml')) 
 const variablesOf = (role: Role) => Object.fromEntries(Object.entries(roleContents(role).attributes).filter(([name]) => !SIZING.has(name)));
 
 
-const table = (variablesModule as { VARIABLES: { name: string; pattern?: RegExp }[] }).VARIABLES;
+const table: readonly { name: string; pattern?: RegExp }[] = variablesModule.VARIABLES;
 const knows = (name: string) => table.some((v) => v.name === name || v.pattern?.test(name) === true);
 /** Read by one-context or OneFlow themselves. */
 const PLATFORM = new Set(['NETWORK', 'TOKEN', 'SSH_PUBLIC_KEY', 'REPORT_READY', 'SERVICE_ID', 'GROW_FS', 'FALLBACK_GW', 'FALLBACK_DNS']);
