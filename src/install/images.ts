@@ -21,7 +21,7 @@
 
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { showValue } from '../config/index.ts';
-import type { Addon, Arch, ChecksumList } from './artifacts.ts';
+import { resolveTrusted, type Addon, type Arch, type ChecksumList, type ChecksumResolution } from './artifacts.ts';
 
 /** One container image that an add-on's chart runs. */
 export interface AddonImage {
@@ -149,24 +149,14 @@ export function imagesOfChart(addon: Addon, values: unknown, chart: unknown): Ad
   return found;
 }
 
-export type ImageDigestResolution =
-  | { readonly ok: true; readonly sha256: string; readonly from: 'pinned' | 'operator' | 'pinned+operator' }
-  | { readonly ok: false; readonly problem: 'missing' | 'conflict'; readonly reason: string };
-
-/** The digest an image must have, or why there is none to trust. */
+/** The digest (hex) an image must have, or why there is none to trust. */
 export function resolveImageDigest(
   image: AddonImage,
   operator: ChecksumList | undefined,
   pinned: readonly PinnedImageDigest[] = PINNED_IMAGE_DIGESTS,
-): ImageDigestResolution {
+): ChecksumResolution {
   const pin = pinned.find((entry) => entry.reference === image.reference);
-  const listed = operator?.sums.get(image.reference);
-  if (pin !== undefined && listed !== undefined && pin.sha256 !== listed) {
-    return { ok: false, problem: 'conflict', reason: `${image.reference}: ${operator?.source} lists sha256:${listed} but oneke pins sha256:${pin.sha256} (${pin.source})` };
-  }
-  if (pin !== undefined) return { ok: true, sha256: pin.sha256, from: listed === undefined ? 'pinned' : 'pinned+operator' };
-  if (listed !== undefined) return { ok: true, sha256: listed, from: 'operator' };
-  return { ok: false, problem: 'missing', reason: image.reference };
+  return resolveTrusted(image.reference, image.reference, pin, operator, image.reference);
 }
 
 /** Where to copy an image from: its own registry, or ONEKE_REGISTRY_MIRROR with the same path. */

@@ -9,6 +9,7 @@ export {
   PINNED_SHA256,
   planArtifacts,
   resolveChecksum,
+  resolveTrusted,
 } from './artifacts.ts';
 export type { Addon, AirgapImageSet, Arch, Artifact, ArtifactKind, ChecksumList, ChecksumResolution, PinnedChecksum } from './artifacts.ts';
 export { parseSha256Sums, readSha256Sums, requireChecksums, requireImageDigests, sha256OfFile, SHA256SUMS_VARIABLE } from './checksums.ts';
@@ -18,7 +19,7 @@ export { ChecksumMismatchError, DownloadError, ImageCopyError, ImageDigestMismat
 export { copyImage } from './image-copy.ts';
 export type { ImageCopyRun } from './image-copy.ts';
 export { addonImage, imageSource, imagesOfChart, PINNED_IMAGE_DIGESTS, resolveImageDigest } from './images.ts';
-export type { AddonImage, ImageDigestResolution, ImageSource, PinnedImageDigest } from './images.ts';
+export type { AddonImage, ImageSource, PinnedImageDigest } from './images.ts';
 export { install } from './install.ts';
 export type { InstallResult, InstallRun } from './install.ts';
 export {
