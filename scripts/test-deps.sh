@@ -3,7 +3,7 @@
 # As root it installs what is missing; otherwise it says exactly what is missing and stops.
 set -euo pipefail
 
-packages=(keepalived haproxy dnsmasq-base iproute2 nftables xfsprogs e2fsprogs util-linux openssl shellcheck packer systemd procps etcd-server time skopeo docker-registry zstd)
+packages=(keepalived haproxy dnsmasq-base iproute2 nftables xfsprogs e2fsprogs util-linux openssl shellcheck packer systemd procps etcd-server time skopeo docker-registry zstd unbound bind9-dnsutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

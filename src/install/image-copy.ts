@@ -143,6 +143,8 @@ export async function copyImage(run: ImageCopyRun, image: AddonImage, sha256: st
   await fs.mkdir(imagesDir, { recursive: true });
   const suffix = randomBytes(6).toString('hex');
   const tarPath = path.join(staging, `${image.archive}.${suffix}.tar`);
+  // skopeo reads `docker-archive:PATH:NAME`: a colon in the path would be taken for the name.
+  if (tarPath.includes(':')) throw new ImageCopyError(image.reference, `the staging path ${JSON.stringify(tarPath)} has a colon, which skopeo cannot take`);
   const partPath = path.join(imagesDir, `.${image.archive}.${suffix}.part`);
   try {
     logger.info({ image: image.reference }, `copying image ${image.reference} by digest`);
