@@ -29,6 +29,7 @@ import {
   type InstallResult,
 } from '../../../src/install/index.ts';
 import { RKE2_AIRGAP_IMAGES } from '../../../src/kubernetes/paths.ts';
+import { BINARY } from '../../support/binary.ts';
 import { pushImage, startRegistry, type LocalRegistry, type PushedImage } from '../../support/registry.ts';
 import { tempRoot } from '../../support/temp-root.ts';
 
@@ -111,7 +112,7 @@ interface Case {
  * unpacked with their receipts, charts and RKE2 image sets at their targets), and the operator's
  * sha256sum list that covers them and the images.
  */
-async function prepared(options: Case = {}): Promise<{ root: string; run: () => Promise<InstallResult> }> {
+async function prepared(options: Case = {}): Promise<{ root: string; env: Record<string, string>; run: () => Promise<InstallResult> }> {
   const airgapped = options.airgapped ?? true;
   // Helm 3.18.6 is pinned to the real release's checksum, so the one "in place" here is another version.
   const env = { ONE_SERVICE_AIRGAPPED: airgapped ? 'YES' : 'NO', ONE_SERVICE_HELM_VERSION: '3.99.0' };
@@ -145,15 +146,17 @@ async function prepared(options: Case = {}): Promise<{ root: string; run: () => 
   const sumsFile = path.join(work, `${path.basename(root)}.sums`);
   await fs.writeFile(sumsFile, `${sums.join('\n')}\n`);
 
-  const settings = installSettingsFrom({
+  const settingsEnv = {
     // Nothing may be downloaded: port 9 (discard) refuses, so a download would fail the test.
     ONEKE_ARTIFACT_MIRROR: 'http://127.0.0.1:9/none',
     ONEKE_ARTIFACT_SHA256SUMS: sumsFile,
     ONEKE_INSTALL_SKIP_PACKAGES: 'YES',
     ONEKE_REGISTRY_MIRROR: registry?.url ?? '',
-  });
+  };
+  const settings = installSettingsFrom(settingsEnv);
   return {
     root,
+    env: { ...env, ...settingsEnv },
     run: () => install({ host: new NodeHost(root), logger, config, settings, arch, policy: { attempts: 1 } }),
   };
 }
@@ -225,6 +228,18 @@ describe('air-gapped add-on images from a real registry', () => {
     expect((error as Error).message).not.toContain('\n');
     expect((error as ImageNotFoundError).exitCode).toBe(ExitCode.failure);
     expect((await listDir(path.join(root, RKE2_AIRGAP_IMAGES))).filter((n) => n.includes('traefik') || n.startsWith('.'))).toEqual([]);
+  });
+
+  test('`oneke install` itself: exit 1, one line naming the missing image, no stack trace', async () => {
+    const chart = await chartArchive('traefik', { ...CHARTS.traefik.chart, appVersion: 'v9.9.9' }, CHARTS.traefik.values);
+    const { root, env } = await prepared({ chart: ['traefik-37.1.0.tgz', chart], digests: { 'docker.io/library/traefik:v9.9.9': 'a'.repeat(64) } });
+    const result = await execa(BINARY, ['--root', root, 'install'], { env, extendEnv: true, reject: false, timeout: 120_000, stdin: 'ignore' });
+    expect(result.exitCode).toBe(ExitCode.failure);
+    const lines = result.stderr.split('\n').filter((line) => line.includes('docker.io/library/traefik:v9.9.9'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(/image docker\.io\/library\/traefik:v9\.9\.9 is not in the registry 127\.0\.0\.1:\d+: .*manifest unknown/);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect((await fs.readFile(path.join(root, '/etc/one-appliance/status'), 'utf8')).trim()).toBe('install_failure');
   });
 
   test('an image without a trusted digest stops the install before any image is copied (exit 2)', async () => {
