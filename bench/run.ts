@@ -3,7 +3,8 @@
 //
 // Environment: BENCH_QUICK=1 (short runs, to try the bench), BENCH_SYNC_SECONDS (how long the
 // vnf sync daemons run, default 360), BENCH_E2E_MINUTES (time limit of the end-to-end part,
-// default 6; 0 skips it), BENCH_IMAGE=0 (skips the image build: base image, mirror, Packer, boot).
+// default 6; 0 skips it), BENCH_VNF_MEMORY_SECONDS (how long the VNF's daemons run together, default
+// 120), BENCH_IMAGE=0 (skips the image build: base image, mirror, Packer, boot).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,7 @@ import { measureStartup } from './startup.ts';
 import { summarize } from './lib/stats.ts';
 import { lineChart } from './svg.ts';
 import { e2eTimelineSvg, formationTimelineSvg } from './timeline.ts';
+import { measureVnfMemory } from './vnf-memory.ts';
 import { measureVnfSyncRss } from './vnf-sync-rss.ts';
 
 const ctx = createContext();
@@ -102,6 +104,10 @@ if ('value' in sync) {
 }
 
 await step('VIP failover (namespaces, real keepalived)', () => measureFailover(ctx), (s) => s);
+
+// What a VNF runs, together, to size its VM (appliance/README.md).
+const vnfMemorySeconds = Number(process.env.BENCH_VNF_MEMORY_SECONDS ?? ctx.pick(120, 30));
+await step('Memory of a VNF', () => measureVnfMemory(ctx, vnfMemorySeconds), (m) => m.section);
 
 const e2eMinutes = Number(process.env.BENCH_E2E_MINUTES ?? ctx.pick(6, 4));
 const e2e = await step('End to end: whole services in network namespaces', () => measureE2e(ctx, e2eMinutes), (r) => r.section);

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(keepalived haproxy unbound bind9-dnsutils iproute2 nftables xfsprogs e2fsprogs util-linux openssl shellcheck packer systemd procps etcd-server time
+  # air-gapped add-on images: copied with skopeo from a local registry in the install tests
+  skopeo docker-registry
   # the image build (test/e2e/image/): the base root, the QEMU guest, the mirror forwarded into it
   mmdebstrap qemu-system-x86 qemu-utils socat openssh-client zstd)
 missing=()

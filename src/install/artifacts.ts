@@ -235,15 +235,25 @@ export function resolveChecksum(
   pinned: readonly PinnedChecksum[] = PINNED_SHA256,
 ): ChecksumResolution {
   const pin = pinned.find((entry) => entry.file === artifact.file && entry.version === artifact.version);
-  const listed = operator?.sums.get(artifact.file);
+  return resolveTrusted(artifact.file, `${artifact.file} (${artifact.label})`, pin, operator, `${artifact.file} (${artifact.label}; upstream sha256: ${artifact.checksumSource})`);
+}
+
+/**
+ * The one rule for every trusted value (a file's SHA-256, an image's digest): oneke's pin, else the
+ * operator's list under `key`; both known and different is a conflict, neither is missing.
+ */
+export function resolveTrusted(
+  key: string,
+  what: string,
+  pin: { readonly sha256: string; readonly source: string } | undefined,
+  operator: ChecksumList | undefined,
+  missingReason: string,
+): ChecksumResolution {
+  const listed = operator?.sums.get(key);
   if (pin !== undefined && listed !== undefined && pin.sha256 !== listed) {
-    return {
-      ok: false,
-      problem: 'conflict',
-      reason: `${artifact.file} (${artifact.label}): ${operator?.source} lists sha256 ${listed} but oneke pins ${pin.sha256} (${pin.source})`,
-    };
+    return { ok: false, problem: 'conflict', reason: `${what}: ${operator?.source} lists sha256 ${listed} but oneke pins ${pin.sha256} (${pin.source})` };
   }
   if (pin !== undefined) return { ok: true, sha256: pin.sha256, from: listed === undefined ? 'pinned' : 'pinned+operator' };
   if (listed !== undefined) return { ok: true, sha256: listed, from: 'operator' };
-  return { ok: false, problem: 'missing', reason: `${artifact.file} (${artifact.label}; upstream sha256: ${artifact.checksumSource})` };
+  return { ok: false, problem: 'missing', reason: missingReason };
 }

@@ -8,6 +8,7 @@ import { READ_LIMITS, readRegularFile, ReadRefused } from '../host/bounded-read.
 import { showValue } from '../config/index.ts';
 import { resolveChecksum, type Artifact, type ChecksumList, type PinnedChecksum, PINNED_SHA256 } from './artifacts.ts';
 import { UnverifiableArtifactsError } from './errors.ts';
+import { PINNED_IMAGE_DIGESTS, resolveImageDigest, type AddonImage, type PinnedImageDigest } from './images.ts';
 
 /** The variable that names the operator's checksum list. */
 export const SHA256SUMS_VARIABLE = 'ONEKE_ARTIFACT_SHA256SUMS';
@@ -93,6 +94,41 @@ export function requireChecksums(
     `install refuses unverified downloads and fetched nothing: ${parts.join('; ')}`,
     files,
     `take each value from the upstream checksum file named above (better: check it against a second download), e.g. \`curl -fsSL <sha256sum url> >> sums.txt\`, then set ${SHA256SUMS_VARIABLE}=sums.txt`,
+  );
+}
+
+/**
+ * The digest (hex) of every add-on image, by reference. Throws UnverifiableArtifactsError naming
+ * every image without a trusted digest (or with conflicting ones), before any image is copied.
+ */
+export function requireImageDigests(
+  images: readonly AddonImage[],
+  operator: ChecksumList | undefined,
+  pinned: readonly PinnedImageDigest[] = PINNED_IMAGE_DIGESTS,
+): Map<string, { sha256: string; from: string }> {
+  const resolved = new Map<string, { sha256: string; from: string }>();
+  const missing: string[] = [];
+  const conflicting: string[] = [];
+  for (const image of images) {
+    const result = resolveImageDigest(image, operator, pinned);
+    if (result.ok) resolved.set(image.reference, { sha256: result.sha256, from: result.from });
+    else (result.problem === 'conflict' ? conflicting : missing).push(result.reason);
+  }
+  if (missing.length === 0 && conflicting.length === 0) return resolved;
+
+  const parts: string[] = [];
+  if (missing.length > 0) {
+    parts.push(
+      `no trusted digest for the images ${missing.join(', ')}: list each as "<sha256 hex>  <image reference>" in the sha256sum-format file named by ${SHA256SUMS_VARIABLE}` +
+        (operator ? ` (${operator.source} does not list them)` : ' (not set)'),
+    );
+  }
+  if (conflicting.length > 0) parts.push(`conflicting digests: ${conflicting.join(', ')}`);
+  const names = images.filter((i) => !resolved.has(i.reference)).map((i) => i.reference);
+  throw new UnverifiableArtifactsError(
+    `install refuses images without a trusted digest and copied none: ${parts.join('; ')}`,
+    names,
+    `take each digest from \`skopeo inspect --format '{{.Digest}}' docker://<image reference>\` (better: from two networks), without the "sha256:" prefix`,
   );
 }
 

@@ -261,7 +261,8 @@ async function downloadOnce(
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsync of a folder, so that a rename into it survives a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();

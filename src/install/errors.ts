@@ -48,3 +48,43 @@ export class DownloadError extends OnekeError {
     this.status = status;
   }
 }
+
+/** An image that the registry does not have (under its tag): nothing was copied for it. */
+export class ImageNotFoundError extends OnekeError {
+  readonly reference: string;
+
+  constructor(reference: string, registry: string, detail: string) {
+    super('ONEKE_IMAGE_MISSING', `image ${reference} is not in the registry ${registry}: ${detail}`, {
+      hint: 'push the image to the registry (ONEKE_REGISTRY_MIRROR), or check that its tag is the one the chart names',
+    });
+    this.reference = reference;
+  }
+}
+
+/** The registry serves another image under the tag than the trusted digest: nothing was copied. */
+export class ImageDigestMismatchError extends OnekeError {
+  readonly reference: string;
+  readonly expected: string;
+  readonly actual: string;
+
+  constructor(reference: string, registry: string, expected: string, actual: string) {
+    super(
+      'ONEKE_IMAGE_DIGEST',
+      `digest mismatch for image ${reference} (from ${registry}): expected sha256:${expected}, the registry serves sha256:${actual}; nothing was copied`,
+      { hint: 'the registry holds another image under this tag than the pinned one: check ONEKE_REGISTRY_MIRROR and the source of the digest' },
+    );
+    this.reference = reference;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** skopeo, tar or zstd failed on an image, or its archive is not what was copied. */
+export class ImageCopyError extends OnekeError {
+  readonly reference: string;
+
+  constructor(reference: string, detail: string, cause?: unknown) {
+    super('ONEKE_IMAGE_COPY', `could not put image ${reference} in place: ${detail}`, { cause });
+    this.reference = reference;
+  }
+}

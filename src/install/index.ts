@@ -9,12 +9,17 @@ export {
   PINNED_SHA256,
   planArtifacts,
   resolveChecksum,
+  resolveTrusted,
 } from './artifacts.ts';
 export type { Addon, AirgapImageSet, Arch, Artifact, ArtifactKind, ChecksumList, ChecksumResolution, PinnedChecksum } from './artifacts.ts';
-export { parseSha256Sums, readSha256Sums, requireChecksums, sha256OfFile, SHA256SUMS_VARIABLE } from './checksums.ts';
+export { parseSha256Sums, readSha256Sums, requireChecksums, requireImageDigests, sha256OfFile, SHA256SUMS_VARIABLE } from './checksums.ts';
 export { createDownloadDispatcher, DEFAULT_DOWNLOAD_POLICY, displayUrl, fetchVerified } from './download.ts';
 export type { DownloadContext, DownloadPolicy, DownloadSpec } from './download.ts';
-export { ChecksumMismatchError, DownloadError, UnverifiableArtifactsError } from './errors.ts';
+export { ChecksumMismatchError, DownloadError, ImageCopyError, ImageDigestMismatchError, ImageNotFoundError, UnverifiableArtifactsError } from './errors.ts';
+export { copyImage } from './image-copy.ts';
+export type { ImageCopyRun } from './image-copy.ts';
+export { addonImage, imageSource, imagesOfChart, PINNED_IMAGE_DIGESTS, resolveImageDigest } from './images.ts';
+export type { AddonImage, ImageSource, PinnedImageDigest } from './images.ts';
 export { install } from './install.ts';
 export type { InstallResult, InstallRun } from './install.ts';
 export {
@@ -31,7 +36,7 @@ export {
   TRAEFIK_NODE_PORTS,
 } from './manifests.ts';
 export type { PreparedManifest } from './manifests.ts';
-export { configFromEnvironment, INSTALL_VARIABLES, installSettingsFrom, MIRROR_VARIABLE, SKIP_PACKAGES_VARIABLE } from './options.ts';
+export { configFromEnvironment, INSTALL_VARIABLES, installSettingsFrom, MIRROR_VARIABLE, REGISTRY_MIRROR_VARIABLE, SKIP_PACKAGES_VARIABLE } from './options.ts';
 export type { InstallSettings } from './options.ts';
 export { installPackages, OS_PACKAGES, SERVICES_STARTED_BY_THE_AGENT } from './packages.ts';
-export { ARTIFACT_RECEIPTS, DOWNLOAD_STAGING, HELM_BINARY, INSTALL_STATE, RKE2_BINARY, RKE2_PREFIX } from './paths.ts';
+export { ARTIFACT_RECEIPTS, DOWNLOAD_STAGING, HELM_BINARY, IMAGE_RECEIPTS, INSTALL_STATE, RKE2_BINARY, RKE2_PREFIX } from './paths.ts';

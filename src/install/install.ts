@@ -2,6 +2,8 @@
 // versions, the add-on chart archives and their HelmChart manifests, and with ONE_SERVICE_AIRGAPPED
 // the RKE2 image archives. Every download is checked against a trusted SHA-256 before use, every
 // path is taken under the host's root, and a second run redoes nothing that is already in place.
+// Air-gapped, the container images of the add-ons follow (image-copy.ts), each copied by a trusted
+// digest from its registry or ONEKE_REGISTRY_MIRROR.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -9,14 +11,18 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config/index.ts';
 import { RuntimeProblem } from '../errors.ts';
 import type { Host } from '../host/host.ts';
+import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../log/logger.ts';
-import { archOf, artifactUrl, planArtifacts, type Arch, type Artifact } from './artifacts.ts';
-import { parseSha256Sums, readSha256Sums, requireChecksums } from './checksums.ts';
+import { archOf, artifactUrl, planArtifacts, type Addon, type Arch, type Artifact } from './artifacts.ts';
+import { parseSha256Sums, readSha256Sums, requireChecksums, requireImageDigests } from './checksums.ts';
 import { createDownloadDispatcher, fetchVerified, type DownloadPolicy } from './download.ts';
+import { copyImage } from './image-copy.ts';
+import { imagesOfChart, type AddonImage } from './images.ts';
 import { addonManifest, preparedManifest } from './manifests.ts';
 import type { InstallSettings } from './options.ts';
 import { installPackages } from './packages.ts';
-import { ARTIFACT_RECEIPTS, DOWNLOAD_STAGING, HELM_BINARY, RKE2_BINARY, RKE2_PREFIX } from './paths.ts';
+import { ARTIFACT_RECEIPTS, DOWNLOAD_STAGING, HELM_BINARY, IMAGE_RECEIPTS, RKE2_BINARY, RKE2_PREFIX } from './paths.ts';
+import { RKE2_AIRGAP_IMAGES } from '../kubernetes/paths.ts';
 
 export interface InstallRun {
   readonly host: Host;
@@ -29,6 +35,11 @@ export interface InstallRun {
   readonly dispatcher?: Dispatcher;
   readonly policy?: Partial<DownloadPolicy>;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Whether the add-on images are copied. Default: when ONE_SERVICE_AIRGAPPED is on. Tests of the
+   * downloads alone turn it off (the images need a registry).
+   */
+  readonly addonImages?: boolean;
 }
 
 export interface InstallResult {
@@ -38,6 +49,9 @@ export interface InstallResult {
   readonly present: readonly string[];
   /** VM paths of the manifests written. */
   readonly manifests: readonly string[];
+  /** References of the add-on images copied in this run, and of those already in place. */
+  readonly imagesCopied: readonly string[];
+  readonly imagesPresent: readonly string[];
   readonly packagesInstalled: boolean;
 }
 
@@ -62,7 +76,7 @@ export async function install(run: InstallRun): Promise<InstallResult> {
 
   const packagesInstalled = await maybeInstallPackages(host, logger, settings);
 
-  const receipts = await readReceipts(host, logger);
+  const receipts = await readReceipts(host, logger, ARTIFACT_RECEIPTS);
   const dispatcher = run.dispatcher ?? createDownloadDispatcher(run.policy);
   const downloaded: string[] = [];
   const present: string[] = [];
@@ -90,7 +104,7 @@ export async function install(run: InstallRun): Promise<InstallResult> {
         await host.remove(artifact.target);
       }
       receipts.set(artifact.file, sha256);
-      await writeReceipts(host, receipts);
+      await writeReceipts(host, receipts, ARTIFACT_RECEIPTS);
     }
   } finally {
     if (run.dispatcher === undefined) await dispatcher.close();
@@ -108,11 +122,39 @@ export async function install(run: InstallRun): Promise<InstallResult> {
   }
   if (!config.airgapped) logger.info('ONE_SERVICE_AIRGAPPED is off: no container image archives in the image');
 
+  const imagesCopied: string[] = [];
+  const imagesPresent: string[] = [];
+  if (config.airgapped && run.addonImages !== false) {
+    // Every image and its digest are settled before the first image is copied.
+    const images: AddonImage[] = [];
+    for (const artifact of artifacts) {
+      if (artifact.kind === 'chart' && artifact.addon !== undefined) images.push(...(await chartImages(host, artifact.addon, artifact.target)));
+    }
+    const digests = requireImageDigests(images, operator);
+    const imageReceipts = await readReceipts(host, logger, IMAGE_RECEIPTS);
+    for (const image of images) {
+      const sha256 = digests.get(image.reference)?.sha256 ?? '';
+      if (imageReceipts.get(image.reference) === sha256 && (await host.stat(`${RKE2_AIRGAP_IMAGES}/${image.archive}`))?.isFile === true) {
+        logger.info({ image: image.reference }, `image ${image.reference} is already in place`);
+        imagesPresent.push(image.reference);
+        continue;
+      }
+      await copyImage({ host, logger, arch, mirror: settings.registryMirror }, image, sha256);
+      imagesCopied.push(image.reference);
+      imageReceipts.set(image.reference, sha256);
+      await writeReceipts(host, imageReceipts, IMAGE_RECEIPTS);
+    }
+    await removeIfEmpty(host, DOWNLOAD_STAGING);
+  }
+
   // The RKE2 units just unpacked under /usr/local/lib/systemd/system.
   if (packagesInstalled) await host.run('systemctl', ['daemon-reload']);
 
-  logger.info({ downloaded: downloaded.length, present: present.length, manifests: manifests.length }, 'install is complete');
-  return { downloaded, present, manifests, packagesInstalled };
+  logger.info(
+    { downloaded: downloaded.length, present: present.length, manifests: manifests.length, imagesCopied: imagesCopied.length, imagesPresent: imagesPresent.length },
+    'install is complete',
+  );
+  return { downloaded, present, manifests, imagesCopied, imagesPresent, packagesInstalled };
 }
 
 /** apt-get runs on the running system only: never with --root elsewhere, never when skipped. */
@@ -166,20 +208,39 @@ async function unpack(host: Host, logger: Logger, artifact: Artifact, arch: Arch
   }
 }
 
-async function readReceipts(host: Host, logger: Logger): Promise<Map<string, string>> {
-  const text = await host.readFile(ARTIFACT_RECEIPTS);
+async function readReceipts(host: Host, logger: Logger, vmPath: string): Promise<Map<string, string>> {
+  const text = await host.readFile(vmPath);
   if (text === undefined) return new Map();
   try {
-    return new Map(parseSha256Sums(text, ARTIFACT_RECEIPTS).sums);
+    return new Map(parseSha256Sums(text, vmPath).sums);
   } catch {
-    logger.warn({ file: ARTIFACT_RECEIPTS }, 'the receipts of an earlier install are unreadable: everything is fetched again');
+    logger.warn({ file: vmPath }, 'the receipts of an earlier install are unreadable: everything is fetched again');
     return new Map();
   }
 }
 
-async function writeReceipts(host: Host, receipts: ReadonlyMap<string, string>): Promise<void> {
+async function writeReceipts(host: Host, receipts: ReadonlyMap<string, string>, vmPath: string): Promise<void> {
   const lines = [...receipts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([file, sha256]) => `${sha256}  ${file}\n`);
-  await host.writeFile(ARTIFACT_RECEIPTS, lines.join(''), FILE_MODE);
+  await host.writeFile(vmPath, lines.join(''), FILE_MODE);
+}
+
+/** The largest values.yaml or Chart.yaml read out of a chart archive. */
+const MAX_CHART_FILE_CHARS = 2 * 1024 * 1024;
+
+/** The images an add-on's (verified) chart archive runs: from its values.yaml and Chart.yaml. */
+async function chartImages(host: Host, addon: Addon, archive: string): Promise<AddonImage[]> {
+  const read = async (member: string): Promise<unknown> => {
+    const result = await host.exec('tar', ['-xzOf', host.hostPath(archive), `${addon}/${member}`], { timeoutMs: 60_000 });
+    if (result.exitCode !== 0 || result.stdout.length > MAX_CHART_FILE_CHARS) {
+      throw new RuntimeProblem('ONEKE_ARTIFACT_CONTENT', `${path.posix.basename(archive)} holds no readable ${addon}/${member}: not a ${addon} chart archive`);
+    }
+    try {
+      return parseYaml(result.stdout) as unknown;
+    } catch {
+      throw new RuntimeProblem('ONEKE_ARTIFACT_CONTENT', `${addon}/${member} in ${path.posix.basename(archive)} is not YAML`);
+    }
+  };
+  return imagesOfChart(addon, await read('values.yaml'), await read('Chart.yaml'));
 }
 
 async function removeIfEmpty(host: Host, vmPath: string): Promise<void> {

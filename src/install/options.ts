@@ -7,6 +7,12 @@ import { SHA256SUMS_VARIABLE } from './checksums.ts';
 
 /** A base URL that serves the artifacts under their upstream file names, in one flat folder. */
 export const MIRROR_VARIABLE = 'ONEKE_ARTIFACT_MIRROR';
+/**
+ * A container registry that serves the add-on images under their upstream paths (a pull-through
+ * mirror, or one filled with `skopeo sync`): `https://host[:port][/prefix]`; `http://` for a registry
+ * without TLS (on loopback or a trusted build network). Default: each image's own registry.
+ */
+export const REGISTRY_MIRROR_VARIABLE = 'ONEKE_REGISTRY_MIRROR';
 /** YES (or 1): no apt-get, no systemctl (tests, or an image whose packages are already there). */
 export const SKIP_PACKAGES_VARIABLE = 'ONEKE_INSTALL_SKIP_PACKAGES';
 
@@ -31,6 +37,8 @@ export interface InstallSettings {
   readonly mirror: string | undefined;
   /** ONEKE_ARTIFACT_SHA256SUMS: a path on this machine (not under --root). */
   readonly sha256sumsFile: string | undefined;
+  /** ONEKE_REGISTRY_MIRROR, parsed. */
+  readonly registryMirror: URL | undefined;
   readonly skipPackages: boolean;
 }
 
@@ -58,9 +66,20 @@ export function installSettingsFrom(env: Env): InstallSettings {
       mirror = rawMirror.replace(/\/+$/, '');
     }
   }
+  const rawRegistry = env[REGISTRY_MIRROR_VARIABLE]?.trim() || undefined;
+  let registryMirror: URL | undefined;
+  if (rawRegistry !== undefined) {
+    const url = URL.canParse(rawRegistry) ? new URL(rawRegistry) : undefined;
+    const plainPath = url !== undefined && /^(\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\/?$/.test(url.pathname);
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || !plainPath) {
+      issues.push({ variable: REGISTRY_MIRROR_VARIABLE, shown: showValue(rawRegistry), expected: 'a registry URL like https://registry.example:5000 or http://127.0.0.1:5000/prefix (no user, query or fragment)' });
+    } else {
+      registryMirror = url;
+    }
+  }
   const sha256sumsFile = env[SHA256SUMS_VARIABLE]?.trim() || undefined;
   if (issues.length > 0) throw new ConfigError(issues);
-  return { mirror, sha256sumsFile, skipPackages: isYes(env[SKIP_PACKAGES_VARIABLE]) };
+  return { mirror, sha256sumsFile, registryMirror, skipPackages: isYes(env[SKIP_PACKAGES_VARIABLE]) };
 }
 
 /** The config of an image build: defaults, overridden by INSTALL_VARIABLES from the environment. */

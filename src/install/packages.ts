@@ -12,6 +12,8 @@ export const OS_PACKAGES: readonly { readonly name: string; readonly why: string
   { name: 'xfsprogs', why: 'storage: mkfs.xfs for ONEAPP_STORAGE_FILESYSTEM=xfs, the default' },
   { name: 'open-iscsi', why: 'Longhorn: iscsiadm/iscsid on every node that attaches a volume' },
   { name: 'nfs-common', why: 'Longhorn: RWX volumes and NFS backup targets need the NFSv4 client' },
+  { name: 'skopeo', why: 'air-gapped image: copies the add-on images by digest into RKE2\'s images folder' },
+  { name: 'zstd', why: 'air-gapped image: compresses those image archives (RKE2 imports .tar.zst)' },
 ];
 
 /** Services that packages enable, which the agent starts by hand on the VMs that need them (contract section 6). */

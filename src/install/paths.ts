@@ -13,3 +13,5 @@ export const ARTIFACT_RECEIPTS = `${INSTALL_STATE}/artifacts.sha256`;
 export const RKE2_PREFIX = '/usr/local';
 export const RKE2_BINARY = '/usr/local/bin/rke2';
 export const HELM_BINARY = '/usr/local/bin/helm';
+/** `<digest hex>  <image reference>` of every add-on image put in the image (sha256sum format, sorted). */
+export const IMAGE_RECEIPTS = `${INSTALL_STATE}/images.sha256`;

@@ -41,8 +41,8 @@ function leaves(value: unknown, at = ''): [string, unknown][] {
 }
 
 describe('marketplace appliances', () => {
-  test('there are the service, two VM templates and two images', () => {
-    expect(apps.map(({ app }) => app.type).sort()).toEqual(['IMAGE', 'IMAGE', 'SERVICE_TEMPLATE', 'VMTEMPLATE', 'VMTEMPLATE']);
+  test('there are the service, two VM templates and two images, and the air-gapped service with its two VM templates and system disk', () => {
+    expect(apps.map(({ app }) => app.type).sort()).toEqual(['IMAGE', 'IMAGE', 'IMAGE', 'SERVICE_TEMPLATE', 'SERVICE_TEMPLATE', 'VMTEMPLATE', 'VMTEMPLATE', 'VMTEMPLATE', 'VMTEMPLATE']);
   });
 
   test.each(files)('%s has the fields the marketplace lint requires', (file) => {
@@ -63,9 +63,14 @@ describe('marketplace appliances', () => {
   });
 
   test('the service roles and the VM template disks name appliances of this folder, of the right type', () => {
-    const service = apps.find(({ app }) => app.type === 'SERVICE_TEMPLATE')?.app;
-    expect(service?.roles).toBeDefined();
-    for (const [role, name] of Object.entries(service?.roles ?? {})) expect(byName.get(name)?.type, `${role} → ${name}`).toBe('VMTEMPLATE');
+    const services = apps.filter(({ app }) => app.type === 'SERVICE_TEMPLATE').map(({ app }) => app);
+    expect(services).toHaveLength(2);
+    for (const service of services) {
+      expect(service.roles).toBeDefined();
+      for (const [role, name] of Object.entries(service.roles ?? {})) expect(byName.get(name)?.type, `${role} → ${name}`).toBe('VMTEMPLATE');
+      expect(byName.get(service.roles?.storage ?? '')?.disks).toHaveLength(2);
+    }
+    const service = services[0];
     for (const { app } of apps.filter(({ app }) => app.type === 'VMTEMPLATE')) {
       expect(app.disks?.length, app.name).toBeGreaterThan(0);
       for (const disk of app.disks ?? []) expect(byName.get(disk)?.type, `${app.name} disk ${disk}`).toBe('IMAGE');
@@ -101,8 +106,53 @@ describe('marketplace appliances', () => {
   test("the system disk's size is the Packer disk_size (the image's virtual size)", () => {
     const packer = read('packer/variables.pkr.hcl');
     const megabytes = /variable "disk_size"[\s\S]*?default\s*=\s*"(\d+)M"/.exec(packer)?.[1];
-    const system = apps.find(({ app }) => (app.images as { type?: string }[] | undefined)?.[0]?.type === 'OS')?.app;
+    const systems = apps.filter(({ app }) => (app.images as { type?: string }[] | undefined)?.[0]?.type === 'OS').map(({ app }) => app);
     expect(megabytes).toBeDefined();
-    expect((system?.images as { size: number }[])[0]?.size).toBe(Number(megabytes) * 1024 * 1024);
+    expect(systems).toHaveLength(2);
+    for (const system of systems) expect((system.images as { size: number }[])[0]?.size).toBe(Number(megabytes) * 1024 * 1024);
+  });
+});
+
+describe('the air-gapped variant', () => {
+  // Each file of the variant is its base with these names swapped; nothing else may differ.
+  const NAMES: [string, string][] = [
+    ['Service OneKE 1.33 single image', 'Service OneKE 1.33 single image Airgapped'],
+    ['OneKE 1.33 Node', 'OneKE 1.33 Airgapped Node'],
+    ['OneKE 1.33 Storage Node', 'OneKE 1.33 Airgapped Storage Node'],
+    ['OneKE 1.33 System disk', 'OneKE 1.33 Airgapped System disk'],
+  ];
+  const renamed = (name: unknown) => NAMES.find(([base]) => base === name)?.[1] ?? name;
+  const variants = files.filter((f) => f.endsWith('-airgapped.yaml'));
+
+  test('every appliance but the Longhorn disk has a variant', () => {
+    expect(variants).toEqual(['oneke-node-airgapped.yaml', 'oneke-service-airgapped.yaml', 'oneke-storage-airgapped.yaml', 'oneke-system-disk-airgapped.yaml']);
+  });
+
+  test.each(variants)('%s is its base with other names, ONE_SERVICE_AIRGAPPED=YES and the air-gapped image', (file) => {
+    const base = load(file.replace('-airgapped', ''));
+    const variant = load(file);
+    const expected = structuredClone(base) as Record<string, any>;
+    expected.id = variant.id;
+    expected.creation_time = variant.creation_time; // bumped per file, on each change
+    expected.name = renamed(base.name);
+    expected.short_description = variant.short_description;
+    if (expected.roles) expected.roles = Object.fromEntries(Object.entries(expected.roles).map(([role, name]) => [role, renamed(name)]));
+    if (expected.disks) expected.disks = (expected.disks as string[]).map(renamed);
+    const template = expected.opennebula_template as Record<string, any> | undefined;
+    if (template?.context) template.context.ONE_SERVICE_AIRGAPPED = 'YES';
+    if (expected.type === 'SERVICE_TEMPLATE') template!.name = `${template!.name} Airgapped`;
+    if (expected.type === 'IMAGE') {
+      const image = (expected.images as Record<string, string>[])[0]!;
+      image.name = `${image.name}-airgapped`;
+      image.url = image.url!.replace(/\.qcow2$/, '-airgapped.qcow2');
+    }
+    expect(variant).toEqual(expected);
+    expect(variant.id).not.toBe(base.id);
+  });
+
+  test('the base VM templates say NO, so a VM of the plain image never waits for images it does not have', () => {
+    for (const file of ['oneke-node.yaml', 'oneke-storage.yaml']) {
+      expect((load(file).opennebula_template as { context: Record<string, string> }).context.ONE_SERVICE_AIRGAPPED).toBe('NO');
+    }
   });
 });

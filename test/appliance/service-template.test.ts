@@ -80,15 +80,19 @@ describe('the service template, OneFlow 7 format', () => {
     expect(doc.networks).toEqual({ Public: expect.stringMatching(/^M\|network\|.*\|\|id:$/), Private: expect.stringMatching(/^M\|network\|.*\|\|id:$/) });
   });
 
-  test('role contents: NICs on the service networks, FALLBACK_* from the VNF, no CONTEXT', () => {
+  test('role contents: named NICs on the service networks, FALLBACK_* from the VNF, no CONTEXT', () => {
     const byName = Object.fromEntries(service().roles.map((r) => [r.name, r]));
-    expect(roleContents(byName.vnf as Role).nics).toEqual([{ NETWORK_ID: '$Public' }, { NETWORK_ID: '$Private' }]);
+    expect(roleContents(byName.vnf as Role).nics).toEqual([
+      { NAME: 'NIC0', NETWORK_ID: '$Public' },
+      { NAME: 'NIC1', NETWORK_ID: '$Private' },
+    ]);
+    expect(byName.vnf?.template_contents).not.toHaveProperty('CONTEXT');
     for (const name of ['master', 'worker', 'storage']) {
       const role = byName[name] as Role;
       // A CONTEXT in the role contents would replace (6.x) or break (7.x) the VM template's CONTEXT.
       expect(role.template_contents, name).not.toHaveProperty('CONTEXT');
       const { nics, attributes } = roleContents(role);
-      expect(nics, name).toEqual([{ NETWORK_ID: '$Private' }]);
+      expect(nics, name).toEqual([{ NAME: 'NIC0', NETWORK_ID: '$Private' }]);
       expect(attributes.FALLBACK_GW, name).toBe('${vnf.TEMPLATE.CONTEXT.ETH1_IP}');
       expect(attributes.FALLBACK_DNS, name).toBe('${vnf.TEMPLATE.CONTEXT.ETH1_IP}');
     }

@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import * as variablesModule from '../../src/config/variables.ts';
 import { parseOneTemplate, single, vector } from './support/one-template.ts';
+import { SIZING_ATTRIBUTES } from './support/service-rules.ts';
 import { read } from './support/tools.ts';
 
 interface KnownVariable {
@@ -45,7 +46,9 @@ function knownVariables(): KnownVariable[] {
 
 const KNOWN = knownVariables();
 const exact = (name: string) => KNOWN.find((v) => v.name === name);
-const known = (name: string) => exact(name) ?? KNOWN.find((v) => v.matches(name));
+const inTable = (name: string) => exact(name) ?? KNOWN.find((v) => v.matches(name));
+/** Known to the agent. */
+const known = inTable;
 
 /**
  * Context variables that OpenNebula or one-context itself consume: the agent need not know them.
@@ -104,7 +107,7 @@ describe('the agent knows every variable the templates pass', () => {
   });
 
   test('the service user inputs and the attributes the roles set', () => {
-    const roleAttributes = service.roles.flatMap((role) => Object.keys(role.template_contents ?? {}).filter((k) => k !== 'NIC'));
+    const roleAttributes = service.roles.flatMap((role) => Object.keys(role.template_contents ?? {}).filter((k) => k !== 'NIC' && !SIZING_ATTRIBUTES.has(k)));
     const unknown = [...Object.keys(service.user_inputs), ...roleAttributes].filter((name) => !isPlatform(name) && !known(name) && !ALIASES.has(name));
     expect(unknown).toEqual([]);
   });
@@ -120,12 +123,10 @@ describe('the agent knows every variable the templates pass', () => {
 });
 
 describe('every variable a user should set is offered', () => {
-  const mustOffer = ['ONEAPP_VROUTER_ETH0_VIP0', 'ONEAPP_VROUTER_ETH1_VIP0'];
+  const vips = ['ONEAPP_VROUTER_ETH0_VIP0', 'ONEAPP_VROUTER_ETH1_VIP0'];
 
-  test.each(mustOffer)('%s is a mandatory input of the service and of both VM templates', (name) => {
-    expect(service.user_inputs[name]).toMatch(/^M\|text\|/);
-    expect(node.userInputs.get(name)).toMatch(/^M\|text\|/);
-    expect(storage.userInputs.get(name)).toMatch(/^M\|text\|/);
+  test.each(vips)('%s is an optional input of the service and of both VM templates (no VIP: one VNF, its own addresses)', (name) => {
+    for (const spec of [service.user_inputs[name], node.userInputs.get(name), storage.userInputs.get(name)]) expect(spec).toMatch(/^O\|text\|.*\|\|$/);
   });
 
   test('every service input reaches the VMs: the VM template CONTEXT passes it on as "$NAME"', () => {
@@ -139,10 +140,11 @@ describe('every variable a user should set is offered', () => {
     }
   });
 
-  test('every attribute a role sets reaches the VMs through the node template CONTEXT', () => {
+  test('every attribute a role sets reaches its VMs through the VM template CONTEXT', () => {
     for (const role of service.roles) {
-      for (const name of Object.keys(role.template_contents ?? {}).filter((k) => k !== 'NIC')) {
-        expect(node.context.get(name), `${role.name}: ${name}`).toBe(`$${name}`);
+      const template = role.name === 'storage' ? storage : node;
+      for (const name of Object.keys(role.template_contents ?? {}).filter((k) => k !== 'NIC' && !SIZING_ATTRIBUTES.has(k))) {
+        expect(template.context.get(ALIASES.get(name) ?? name), `${role.name}: ${name}`).toBe(`$${name}`);
       }
     }
   });
@@ -176,14 +178,17 @@ describe('the defaults the templates offer are values the agent accepts', () => 
     const variable = known(ALIASES.get(name) ?? name);
     if (!variable?.parse) return; // the table gives no parser for it: nothing more to check
     const parse = variable.parse;
-    const values = type === 'list' ? params.split(',') : rawDefault.trim() === '' ? [] : [rawDefault.trim()];
+    // `${vnf.TEMPLATE.CONTEXT.ETH0_IP}` is evaluated by OneFlow to an address before the VM sees it.
+    const resolved = rawDefault.trim().replace(/\$\{[a-z]+\.TEMPLATE\.CONTEXT\.ETH\d+_IP\}/g, '192.0.2.10');
+    const values = type === 'list' ? params.split(',') : resolved === '' ? [] : [resolved];
     for (const value of values) expect(parse(value), `${name} = ${value}`).toBe(true);
   });
 
   test('the values that the roles set', () => {
     for (const role of service.roles) {
       for (const [name, value] of Object.entries(role.template_contents ?? {})) {
-        if (name === 'NIC' || typeof value !== 'string' || value.includes('${')) continue;
+        // `${role.…}` and `$INPUT` are resolved by OneFlow (the input's own default is checked above).
+        if (name === 'NIC' || typeof value !== 'string' || value.includes('${') || /^\$[A-Z0-9_]+$/.test(value)) continue;
         const parse = known(name)?.parse;
         if (parse) expect(parse(value), `${role.name}: ${name} = ${value}`).toBe(true);
       }

@@ -24,6 +24,13 @@ export function officialTemplateAvailable(): boolean {
   return fs.existsSync(path.join(OFFICIAL_TEMPLATE_DIR, 'oneke-133-service-x86_64.yaml'));
 }
 
+/** Stops a test file that needs the marketplace files when they are not there, saying where they were looked for. */
+export function requireOfficialTemplate(): void {
+  if (!officialTemplateAvailable()) {
+    throw new Error(`the official OneKE 1.33 marketplace files are not in ${OFFICIAL_TEMPLATE_DIR}: set ONEKE_OFFICIAL_TEMPLATE_DIR to a copy of them`);
+  }
+}
+
 interface ServiceFile {
   roles: Record<OfficialRole, string>;
   opennebula_template: {

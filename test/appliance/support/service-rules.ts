@@ -150,3 +150,6 @@ export function crossFieldProblems(service: ServiceLike): string[] {
   }
   return problems;
 }
+
+/** Role attributes that size the VM (ours sizes the VNF in its role contents); not context variables. */
+export const SIZING_ATTRIBUTES: ReadonlySet<string> = new Set(['CPU', 'VCPU', 'MEMORY']);

@@ -181,6 +181,8 @@ function runFor(root: string, overrides: { env?: Record<string, string>; sums?: 
     arch,
     policy: FAST,
     sleep: noSleep,
+    // The add-on images need a registry: test/integration/install/addon-images.test.ts.
+    addonImages: false,
   };
 }
 

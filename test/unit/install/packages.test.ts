@@ -44,6 +44,8 @@ describe('installPackages', () => {
         'xfsprogs',
         'open-iscsi',
         'nfs-common',
+        'skopeo',
+        'zstd',
       ],
       ['systemctl', 'disable', 'keepalived.service'],
       ['systemctl', 'disable', 'haproxy.service'],
