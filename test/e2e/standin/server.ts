@@ -14,6 +14,7 @@ import {
   knobs,
   localIpv4s,
   log,
+  markReady,
   nodeIp,
   parseToken,
   PATHS,
@@ -326,8 +327,7 @@ export class Rke2Server {
       if (!(await heartbeat(this.client, this.name))) log('warning', `node ${this.name} not found: it was deleted from the cluster`);
     });
     this.every(5000, () => this.manageLearners());
-    await fs.mkdir(path.dirname(readyFile(this.root, 'server')), { recursive: true });
-    await fs.writeFile(readyFile(this.root, 'server'), `${process.pid}\n`);
+    await markReady(this.root, 'server');
     log('info', `rke2 is up and running: supervisor https://${this.ip}:${SUPERVISOR_PORT}, API https://${this.ip}:${API_PORT}`);
   }
 
