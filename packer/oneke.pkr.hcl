@@ -30,6 +30,10 @@ locals {
 
   # Where the provisioners stage the files they upload; removed by generalize.sh.
   staging = "/var/tmp/oneke-build"
+
+  # qemu.local-base: ssh forwarded to the host's loopback, the mirror forwarded in, nothing else.
+  mirror_forward = var.local_mirror_port > 0 ? ",guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:${var.local_mirror_port}" : ""
+  local_netdev   = "user,id=user.0,restrict=on,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22${local.mirror_forward}"
 }
 
 source "qemu" "oneke" {
@@ -76,8 +80,51 @@ source "qemu" "oneke" {
   vm_name          = "${local.image_name}.qcow2"
 }
 
+# The same image from a local base, offline (see variables.pkr.hcl, "source qemu.local-base").
+source "qemu" "local-base" {
+  iso_url      = var.local_base_image
+  iso_checksum = var.local_base_checksum
+  disk_image   = true
+  disk_size    = var.disk_size
+  format       = "qcow2"
+
+  disk_interface     = "virtio"
+  disk_discard       = "unmap"
+  disk_detect_zeroes = "unmap"
+  disk_compression   = true
+  skip_compaction    = false
+
+  accelerator  = var.accelerator
+  qemu_binary  = "qemu-system-x86_64"
+  machine_type = "pc"
+  cpus         = var.cpus
+  memory       = var.memory
+  net_device   = "virtio-net"
+  headless     = var.headless
+
+  qemuargs = concat(
+    [
+      ["-cpu", var.cpu_model],
+      ["-kernel", var.local_base_kernel],
+      ["-initrd", var.local_base_initrd],
+      ["-append", var.local_base_append],
+      ["-netdev", local.local_netdev],
+    ],
+    var.console_log != "" ? [["-serial", "file:${var.console_log}"]] : [],
+  )
+
+  communicator         = "ssh"
+  ssh_username         = "root"
+  ssh_private_key_file = var.ssh_private_key_file
+  ssh_timeout          = "10m"
+  shutdown_command     = "poweroff"
+
+  output_directory = var.output_dir
+  vm_name          = "${local.image_name}.qcow2"
+}
+
 build {
-  sources = ["source.qemu.oneke"]
+  sources = ["source.qemu.oneke", "source.qemu.local-base"]
 
   # Base system: cloud-init done, packages up to date, classic NIC names (eth0, eth1: the VNF and
   # the context variables count NICs that way).
@@ -121,8 +168,11 @@ build {
 
   # The install step of the appliance, once, at build time.
   provisioner "shell" {
-    environment_vars = ["ONE_SERVICE_AIRGAPPED=${var.airgapped}", "ONEKE_ARTIFACT_SHA256SUMS=${local.staging}/artifacts.sha256"]
-    inline           = ["/usr/local/bin/oneke install", "sync"]
+    environment_vars = concat(
+      ["ONE_SERVICE_AIRGAPPED=${var.airgapped}", "ONEKE_ARTIFACT_SHA256SUMS=${local.staging}/artifacts.sha256", "ONEKE_ARTIFACT_MIRROR=${var.artifact_mirror}"],
+      var.install_environment,
+    )
+    inline = ["/usr/local/bin/oneke install", "sync"]
   }
 
   # Make the image anonymous: no build key, host keys, machine id, cloud-init state or caches.

@@ -121,3 +121,66 @@ variable "disk_size" {
   default     = "25600M"
   description = "Virtual size of the image; the marketplace metadata's image size is this in bytes."
 }
+
+# ---- oneke install's downloads ----
+
+variable "artifact_mirror" {
+  type        = string
+  default     = ""
+  description = "ONEKE_ARTIFACT_MIRROR for `oneke install`, as the build VM reaches it: a base URL serving the artifacts under their upstream names. Empty: upstream."
+}
+
+variable "install_environment" {
+  type        = list(string)
+  default     = []
+  description = "More NAME=VALUE settings for `oneke install` (its ONE_SERVICE_*/ONEAPP_K8S_* version variables)."
+}
+
+# ---- source qemu.local-base: an offline build from a local disk image (the tests') ----
+# Built with `packer build -only=qemu.local-base`; build.sh builds qemu.oneke only. The base is a disk
+# holding one ext4 file system and no boot loader (test/e2e/image/build-base-image.sh), booted with
+# its kernel and initramfs given to QEMU. The VM's user network is restricted: it reaches nothing
+# but the forwarded ssh port and, when local_mirror_port is set, the artifact mirror on the host's
+# loopback, forwarded to http://10.0.2.100 (the value for artifact_mirror).
+
+variable "local_base_image" {
+  type        = string
+  default     = "local-base.qcow2"
+  description = "Path of the local base qcow2 (source qemu.local-base)."
+}
+
+variable "local_base_checksum" {
+  type        = string
+  default     = "none"
+  description = "Packer iso_checksum of local_base_image, e.g. sha256:<hex>."
+}
+
+variable "local_base_kernel" {
+  type        = string
+  default     = "vmlinuz"
+  description = "Kernel that QEMU boots the local base with."
+}
+
+variable "local_base_initrd" {
+  type        = string
+  default     = "initrd.img"
+  description = "Initramfs of local_base_kernel."
+}
+
+variable "local_base_append" {
+  type        = string
+  default     = "root=/dev/vda rw console=ttyS0 net.ifnames=0 biosdevname=0"
+  description = "Kernel command line of the local base."
+}
+
+variable "local_mirror_port" {
+  type        = number
+  default     = 0
+  description = "Port of an artifact mirror on the host's 127.0.0.1, reached by the build VM as http://10.0.2.100 (QEMU guestfwd through socat). 0: none."
+}
+
+variable "console_log" {
+  type        = string
+  default     = ""
+  description = "File that gets the serial console of the local-base build VM (empty: none)."
+}
