@@ -5,10 +5,10 @@
 // READY (ready_status_gate), every VM of a role started at once, scaling, reboots.
 //
 // Each VM is a systemd-nspawn container (test/support/nspawn.ts) booted with a real systemd from the
-// root of test/e2e/image/build-rootfs.sh, where the image build's scripts installed dist/oneke, its
-// units and its one-context hooks. A one-context stand-in runs the hooks at boot; keepalived, HAProxy
-// and the DNS server are Debian's units; rke2-server/rke2-agent are Type=notify units running the
-// RKE2 stand-in of test/e2e/standin. A reboot stops and starts the container on the same overlay.
+// root of test/e2e/image/build-rootfs.sh, where the image build's scripts and `oneke install` (from
+// the stand-in artefact mirror) installed dist/oneke, its units and hooks, and RKE2's layout. A
+// one-context stand-in runs the hooks at boot; keepalived, HAProxy and the DNS server are Debian's
+// units; rke2-server/rke2-agent are Type=notify units running the RKE2 stand-in of test/e2e/standin. A reboot stops and starts the container on the same overlay.
 // Used by the end-to-end tests, the demo (scripts/demo.ts) and the benchmarks.
 
 import { execa } from 'execa';
@@ -16,7 +16,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildServiceState, startEmulator, type EmulatorHandle, type FaultConfig } from '../../src/emulator/index.ts';
-import { contextSh, REPO } from '../support/binary.ts';
+import { contextSh } from '../support/binary.ts';
 import { TestNet, removeLeftovers, type NetProcess } from '../support/netns.ts';
 import { Container, IN_VM, removeContainerLeftovers, vmRootfs } from '../support/nspawn.ts';
 
@@ -29,6 +29,8 @@ export const PRIVATE_VIP = `${PRIVATE_NET}.254`;
 export const PUBLIC_VIP = `${PUBLIC_NET}.254`;
 /** The emulator's address, on the machine's side of a cable into the private bridge. */
 export const ONEGATE_HOST = `${PRIVATE_NET}.250`;
+/** Its address with `onegateOutside`: on the public network, as an OpenNebula front-end. */
+export const ONEGATE_PUBLIC_HOST = `${PUBLIC_NET}.250`;
 export const SERVICE_ID = 42;
 
 const LOCK_DIR = path.join(os.tmpdir(), 'oneke-simulated-service.lock');
@@ -81,6 +83,12 @@ export interface SimOptions {
   say?: (line: string) => void;
   /** Seconds a Kubernetes node waits for a thing before giving up. */
   waitTimeout?: number;
+  /**
+   * OneGate on the public side, as a front-end is: the VMs of the private network reach it only
+   * through the VNF (its NAT, their default route via the private VIP, which the harness sets as
+   * one-context would from ETH0_GATEWAY). Off by default: the emulator sits on the private network.
+   */
+  onegateOutside?: boolean;
 }
 
 function macOf(ip: string): string {
@@ -106,6 +114,8 @@ export class SimulatedService {
   #hostLink = '';
   #clients: NetProcess[] = [];
   #rootfs = '';
+  /** The client namespace on the public side (kubectl), once made. */
+  #outside = '';
 
   private constructor(dir: string, options: SimOptions) {
     this.dir = dir;
@@ -172,17 +182,18 @@ export class SimulatedService {
   async #setUp(): Promise<void> {
     await this.net.bridge('br-private');
     await this.net.bridge('br-public');
-    // One cable from the machine into the private bridge, for the emulator running in this process.
+    // One cable from the machine into the private bridge (the public one with onegateOutside), for the emulator running in this process.
     const sw = `${this.net.prefix}switch`;
     this.#hostLink = `okt${process.pid}h${this.net.prefix.split('-')[2] ?? ''}`.slice(0, 15);
     await execa('ip', ['link', 'add', this.#hostLink, 'type', 'veth', 'peer', 'name', 'host0', 'netns', sw]);
-    await execa('ip', ['-n', sw, 'link', 'set', 'host0', 'master', 'br-private', 'up']);
-    await execa('ip', ['addr', 'add', `${ONEGATE_HOST}/24`, 'dev', this.#hostLink]);
+    const outside = this.options.onegateOutside === true;
+    await execa('ip', ['-n', sw, 'link', 'set', 'host0', 'master', outside ? 'br-public' : 'br-private', 'up']);
+    await execa('ip', ['addr', 'add', `${outside ? ONEGATE_PUBLIC_HOST : ONEGATE_HOST}/24`, 'dev', this.#hostLink]);
     await execa('ip', ['link', 'set', this.#hostLink, 'up']);
 
     this.emulator = await startEmulator({
       state: buildServiceState({ serviceId: SERVICE_ID, name: 'OneKE (simulated)', roles: ROLE_ORDER.map((name) => ({ name, vms: [] })) }),
-      host: ONEGATE_HOST,
+      host: outside ? ONEGATE_PUBLIC_HOST : ONEGATE_HOST,
       port: 0,
       ...(this.options.faults ? { faults: this.options.faults } : {}),
     });
@@ -214,7 +225,7 @@ export class SimulatedService {
       lower: this.#rootfs,
       dir,
       netns: ns,
-      binds: { [NODE]: IN_VM.node, [REPO]: IN_VM.repo, [path.join(dir, 'context')]: IN_VM.context },
+      binds: { [path.join(dir, 'context')]: IN_VM.context },
     });
     const vm: SimVm = { id, role, ns, root: container.root, container, ip, token: '' };
     const nics = [{ ip, network: 'private' }];
@@ -231,6 +242,7 @@ export class SimulatedService {
       await this.net.attach(ns, 'eth1', 'br-private', { mac: macOf(ip), addresses: [`${ip}/24`] });
     } else {
       await this.net.attach(ns, 'eth0', 'br-private', { mac: macOf(ip), addresses: [`${ip}/24`] });
+      if (this.options.onegateOutside) await this.net.ip(ns, ['route', 'add', 'default', 'via', PRIVATE_VIP]);
     }
     await fs.writeFile(path.join(dir, 'context', 'context.sh'), contextSh(this.#contextOf(vm)), { mode: 0o400 });
     this.vms.set(id, vm);
@@ -259,6 +271,7 @@ export class SimulatedService {
       ONEAPP_VNF_DNS_ENABLED: 'NO',
       ONEAPP_K8S_WAIT_TIMEOUT: String(this.options.waitTimeout ?? 600),
       ...(vm.role !== 'vnf' ? { FALLBACK_GW: PRIVATE_VIP } : {}),
+      ...(vm.role !== 'vnf' && this.options.onegateOutside ? { ETH0_GATEWAY: PRIVATE_VIP } : {}),
       ...this.options.context,
     };
   }
@@ -435,6 +448,29 @@ export class SimulatedService {
     if (result.exitCode !== 0) throw new Error(`node list on ${master.id}: ${result.stderr}`);
     const body = JSON.parse(result.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
     return body.items.map((n) => ({ name: n.metadata.name, ready: n.status.conditions.find((c) => c.type === 'Ready')?.status ?? '?' })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * `kubectl get nodes` by a real kubectl (Debian's kubernetes-client) from outside the cluster: a
+   * client namespace on the public network, whose route to the private network goes through the
+   * VNF's public VIP, with the kubeconfig a master published as ONEKE_KUBECONFIG. Returns its output.
+   */
+  async kubectlGetNodes(master: SimVm, args: string[] = []): Promise<{ exitCode: number; output: string }> {
+    const published = String(this.emulator.vm(master.id)?.USER_TEMPLATE.ONEKE_KUBECONFIG ?? '');
+    if (published === '') throw new Error(`master ${master.id} published no ONEKE_KUBECONFIG`);
+    if (!this.#outside) {
+      const ns = await this.net.namespace('outside');
+      await this.net.attach(ns, 'eth0', 'br-public', { addresses: [`${PUBLIC_NET}.200/24`] });
+      await this.net.ip(ns, ['route', 'add', `${PRIVATE_NET}.0/24`, 'via', PUBLIC_VIP]);
+      this.#outside = ns;
+    }
+    const kubeconfig = path.join(this.dir, 'kubeconfig');
+    await fs.writeFile(kubeconfig, Buffer.from(published, 'base64'), { mode: 0o600 });
+    const result = await this.net.run(this.#outside, 'kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', path.join(this.dir, 'kube-cache'), '--request-timeout=20s', 'get', 'nodes', ...args], {
+      reject: false,
+      timeoutMs: 60_000,
+    });
+    return { exitCode: result.exitCode ?? -1, output: `${result.stdout}\n${result.stderr}`.trim() };
   }
 
   /** Lines of a VM's logs matching a pattern: the agent's files and the journal of every boot (the units' output). */

@@ -9,20 +9,20 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { REPO } from './binary.ts';
-import { NETNS_FAMILY } from './netns.ts';
+import { NETNS_FAMILY, pidAlive } from './netns.ts';
 
 /** The cgroup hierarchies a container gets a folder in: the named systemd v1 one and the unified v2 one. */
 const CGROUP_ROOTS = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'] as const;
 const BUILD_ROOTFS = path.join(REPO, 'test/e2e/image/build-rootfs.sh');
 
-/** Where the harness binds Node.js and the repository in every VM (the RKE2 stand-in runs from there). */
-export const IN_VM = { node: '/usr/local/lib/oneke-test/node', repo: '/usr/local/lib/oneke-test/repo', context: '/media/one-context' } as const;
+/** Where the harness binds the VM's context folder (one-context's CD-ROM) in every VM. */
+export const IN_VM = { context: '/media/one-context' } as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Builds (or finds in its cache) the VMs' root file system; returns its path. */
 export async function vmRootfs(say?: (line: string) => void): Promise<string> {
-  const run = execa('bash', [BUILD_ROOTFS], { reject: false, stdin: 'ignore', timeout: 20 * 60_000 });
+  const run = execa('bash', [BUILD_ROOTFS], { reject: false, stdin: 'ignore', timeout: 20 * 60_000, env: { NODE: process.execPath } });
   run.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.startsWith('build-rootfs:')) say?.(line);
   });
@@ -30,15 +30,6 @@ export async function vmRootfs(say?: (line: string) => void): Promise<string> {
   const root = result.stdout.trim().split('\n').pop() ?? '';
   if (result.exitCode !== 0 || root === '') throw new Error(`build-rootfs.sh failed (exit ${String(result.exitCode)}):\n${String(result.stderr).split('\n').slice(-20).join('\n')}`);
   return root;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Every process in a cgroup folder and below it. */

@@ -4,7 +4,7 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { exists, fatal, knobs, log, markReady, nodeIp, parseToken, PATHS, readConfig, readyFile, sha256, sleep, SUPERVISOR_PORT, under, writeSecret } from './common.ts';
+import { exists, fatal, knobs, log, nodeIp, parseToken, PATHS, readConfig, readyFile, sha256, sleep, SUPERVISOR_PORT, under, writeSecret } from './common.ts';
 import { errorText, httpsRequest, parseJsonObject, type Answer } from './http.ts';
 import { nodePassword } from './server.ts';
 
@@ -105,7 +105,8 @@ export async function runAgent(root: string, stopping: () => boolean): Promise<(
     });
   }, knobs.heartbeatMs);
 
-  await markReady(root, 'agent');
+  await fs.mkdir(path.dirname(readyFile(root, 'agent')), { recursive: true });
+  await fs.writeFile(readyFile(root, 'agent'), `${process.pid}\n`);
   log('info', 'rke2 agent is up and running');
   return async () => {
     clearInterval(timer);

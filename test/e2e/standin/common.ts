@@ -1,7 +1,6 @@
 // Shared bits of the RKE2 stand-in: where RKE2 keeps its files (the real paths, under --root), its
 // config.yaml, the token format, the node's address, knobs from the environment and a logrus-like log.
 
-import { spawnSync } from 'node:child_process';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -47,18 +46,6 @@ export function under(root: string, relative: string): string {
 
 export function readyFile(root: string, role: Role): string {
   return path.join(root, PATHS.readyDir, `${role}.ready`);
-}
-
-/**
- * Marks the node ready: the ready file, and under systemd (Type=notify, NOTIFY_SOCKET set) READY=1 as
- * RKE2 sends it. `systemd-notify --pid` sends on behalf of this process, the unit's main one.
- */
-export async function markReady(root: string, role: Role): Promise<void> {
-  await fs.mkdir(path.dirname(readyFile(root, role)), { recursive: true });
-  await fs.writeFile(readyFile(root, role), `${process.pid}\n`);
-  if (!process.env.NOTIFY_SOCKET) return;
-  const sent = spawnSync('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore', timeout: 10_000 });
-  if (sent.status !== 0) log('warning', `systemd-notify --ready failed (exit ${String(sent.status)})`);
 }
 
 function envNumber(name: string, fallback: number): number {
