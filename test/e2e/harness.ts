@@ -147,7 +147,9 @@ export class SimulatedService {
         return;
       } catch {
         const holder = Number(await fs.readFile(path.join(LOCK_DIR, 'pid'), 'utf8').catch(() => '0'));
-        const alive = holder > 0 && (await execa('kill', ['-0', String(holder)], { reject: false })).exitCode === 0;
+        // No pid yet: the holder made the folder a moment ago and is writing it; only an old folder without one is stale.
+        const age = Date.now() - ((await fs.stat(LOCK_DIR).catch(() => undefined))?.mtimeMs ?? 0);
+        const alive = holder > 0 ? (await execa('kill', ['-0', String(holder)], { reject: false })).exitCode === 0 : age < 10_000;
         if (!alive && waited > 2) await fs.rm(LOCK_DIR, { recursive: true, force: true });
         else if (waited === 0) say?.(`another simulated service runs here (pid ${holder}); waiting for it to end`);
         await new Promise((r) => setTimeout(r, 500));
