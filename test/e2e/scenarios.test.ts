@@ -62,6 +62,15 @@ describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` 
       expect(await unitState(service, master, 'rke2-server.service')).toBe('disabled active');
       const vnf = service.ofRole('vnf')[0] as SimVm;
       expect((await service.exec(vnf, 'systemctl', ['is-active', 'keepalived.service', 'haproxy.service', 'oneke-vnf-sync.service'])).stdout.split('\n')).toEqual(['active', 'active', 'active']);
+      // The published kubeconfig works from outside, through the VNF, for a real kubectl.
+      const kubectl = await service.kubectlGetNodes(master);
+      expect(kubectl.exitCode, kubectl.output).toBe(0);
+      for (const vm of [...service.vms.values()].filter((v) => v.role !== 'vnf')) expect(kubectl.output).toMatch(new RegExp(`^oneke-ip-${vm.ip.replaceAll('.', '-')}\\s+Ready`, 'm'));
+      // kill -9 of the worker's RKE2: Restart=always of its unit brings it back, through the VM's systemd.
+      expect(service.crashUnit(worker, 'rke2-agent.service')).not.toEqual([]);
+      const restarts = async () => (await service.exec(worker, 'systemctl', ['show', '-p', 'NRestarts', '--value', 'rke2-agent.service'])).stdout.trim();
+      await expectEventually(restarts, '1', 'restarts of rke2-agent.service after kill -9', 60_000);
+      await expectEventually(async () => (await service.exec(worker, 'systemctl', ['is-active', 'rke2-agent.service'])).stdout.trim(), 'active', 'rke2-agent.service active again', 60_000);
     });
   }, 300_000);
 
