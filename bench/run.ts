@@ -3,7 +3,7 @@
 //
 // Environment: BENCH_QUICK=1 (short runs, to try the bench), BENCH_SYNC_SECONDS (how long the
 // vnf sync daemons run, default 360), BENCH_E2E_MINUTES (time limit of the end-to-end part,
-// default 6; 0 skips it).
+// default 6; 0 skips it), BENCH_IMAGE=0 (skips the image build: base image, mirror, Packer, boot).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { measureE2e } from './e2e.ts';
 import { measureFailover } from './failover.ts';
 import { measureHaproxyConvergence } from './haproxy-convergence.ts';
+import { measureImage } from './image.ts';
 import { measureJoinLatency } from './join-latency.ts';
 import { BENCH_DIR, BINARY, createContext } from './lib/context.ts';
 import { machine, machineLine } from './lib/machine.ts';
@@ -103,6 +104,8 @@ await step('VIP failover (namespaces, real keepalived)', () => measureFailover(c
 const e2eMinutes = Number(process.env.BENCH_E2E_MINUTES ?? ctx.pick(6, 4));
 const e2e = await step('End to end: whole services in network namespaces', () => measureE2e(ctx, e2eMinutes), (r) => r.section);
 if (e2e?.ha) pictures['e2e-timeline.svg'] = e2eTimelineSvg(e2e.ha);
+
+if (process.env.BENCH_IMAGE !== '0') await step('The appliance image (Packer on QEMU TCG)', () => measureImage(ctx, say), (s) => s);
 
 // ---------------------------------------------------------------------------------------------
 // Output: the table on stdout, results.md and the pictures.

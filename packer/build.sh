@@ -134,7 +134,7 @@ cd "${top}"
 # The downloaded cloud image is kept between builds, out of git (packer/.gitignore).
 export PACKER_CACHE_DIR=${PACKER_CACHE_DIR:-${top}/packer/.cache}
 packer init packer/
-packer build -only=qemu.oneke \
+packer build \
     -var "arch=${arch}" \
     -var "airgapped=${airgapped}" \
     -var "version=${version}" \

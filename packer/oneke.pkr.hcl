@@ -31,14 +31,22 @@ locals {
   # Where the provisioners stage the files they upload; removed by generalize.sh.
   staging = "/var/tmp/oneke-build"
 
-  # qemu.local-base: ssh forwarded to the host's loopback, the mirror forwarded in, nothing else.
+  # A local base (var.local_base_image, see variables.pkr.hcl) instead of the Ubuntu cloud image:
+  # booted with its own kernel, on a user network restricted to the ssh port forwarded to the
+  # host's loopback and, when local_mirror_port is set, the artifact mirror forwarded in.
+  local_base     = var.local_base_image != ""
   mirror_forward = var.local_mirror_port > 0 ? ",guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:${var.local_mirror_port}" : ""
-  local_netdev   = "user,id=user.0,restrict=on,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22${local.mirror_forward}"
+  local_base_args = [
+    ["-kernel", var.local_base_kernel],
+    ["-initrd", var.local_base_initrd],
+    ["-append", var.local_base_append],
+    ["-netdev", "user,id=user.0,restrict=on,hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22${local.mirror_forward}"],
+  ]
 }
 
 source "qemu" "oneke" {
-  iso_url      = local.ubuntu_url
-  iso_checksum = local.ubuntu_checksum
+  iso_url      = local.local_base ? var.local_base_image : local.ubuntu_url
+  iso_checksum = local.local_base ? var.local_base_checksum : local.ubuntu_checksum
   disk_image   = true
   disk_size    = var.disk_size
   format       = "qcow2"
@@ -60,7 +68,7 @@ source "qemu" "oneke" {
 
   # The cloud image's cloud-init reads its NoCloud seed over HTTP from Packer's own server (the
   # SMBIOS serial tells it where). No seed ISO: nothing to make on the host, and aarch64's `virt`
-  # machine has no IDE for a CD-ROM.
+  # machine has no IDE for a CD-ROM. (A local base has no cloud-init: the seed goes unread.)
   http_directory = var.seed_dir
   qemuargs = concat(
     [
@@ -68,6 +76,8 @@ source "qemu" "oneke" {
       ["-smbios", "type=1,serial=ds=nocloud;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"],
     ],
     local.arch.firmware,
+    local.local_base ? local.local_base_args : [],
+    var.console_log != "" ? [["-serial", "file:${var.console_log}"]] : [],
   )
 
   communicator         = "ssh"
@@ -80,51 +90,8 @@ source "qemu" "oneke" {
   vm_name          = "${local.image_name}.qcow2"
 }
 
-# The same image from a local base, offline (see variables.pkr.hcl, "source qemu.local-base").
-source "qemu" "local-base" {
-  iso_url      = var.local_base_image
-  iso_checksum = var.local_base_checksum
-  disk_image   = true
-  disk_size    = var.disk_size
-  format       = "qcow2"
-
-  disk_interface     = "virtio"
-  disk_discard       = "unmap"
-  disk_detect_zeroes = "unmap"
-  disk_compression   = true
-  skip_compaction    = false
-
-  accelerator  = var.accelerator
-  qemu_binary  = "qemu-system-x86_64"
-  machine_type = "pc"
-  cpus         = var.cpus
-  memory       = var.memory
-  net_device   = "virtio-net"
-  headless     = var.headless
-
-  qemuargs = concat(
-    [
-      ["-cpu", var.cpu_model],
-      ["-kernel", var.local_base_kernel],
-      ["-initrd", var.local_base_initrd],
-      ["-append", var.local_base_append],
-      ["-netdev", local.local_netdev],
-    ],
-    var.console_log != "" ? [["-serial", "file:${var.console_log}"]] : [],
-  )
-
-  communicator         = "ssh"
-  ssh_username         = "root"
-  ssh_private_key_file = var.ssh_private_key_file
-  ssh_timeout          = "10m"
-  shutdown_command     = "poweroff"
-
-  output_directory = var.output_dir
-  vm_name          = "${local.image_name}.qcow2"
-}
-
 build {
-  sources = ["source.qemu.oneke", "source.qemu.local-base"]
+  sources = ["source.qemu.oneke"]
 
   # Base system: cloud-init done, packages up to date, classic NIC names (eth0, eth1: the VNF and
   # the context variables count NICs that way).

@@ -136,17 +136,17 @@ variable "install_environment" {
   description = "More NAME=VALUE settings for `oneke install` (its ONE_SERVICE_*/ONEAPP_K8S_* version variables)."
 }
 
-# ---- source qemu.local-base: an offline build from a local disk image (the tests') ----
-# Built with `packer build -only=qemu.local-base`; build.sh builds qemu.oneke only. The base is a disk
-# holding one ext4 file system and no boot loader (test/e2e/image/build-base-image.sh), booted with
-# its kernel and initramfs given to QEMU. The VM's user network is restricted: it reaches nothing
-# but the forwarded ssh port and, when local_mirror_port is set, the artifact mirror on the host's
-# loopback, forwarded to http://10.0.2.100 (the value for artifact_mirror).
+# ---- an offline build from a local base disk image (the tests') ----
+# With local_base_image set, the build starts from that qcow2 instead of the Ubuntu cloud image: a
+# disk holding one ext4 file system and no boot loader (test/e2e/image/build-base-image.sh), booted
+# with the kernel and initramfs given here, x86_64 only. The VM's user network is restricted: it
+# reaches nothing but the forwarded ssh port and, when local_mirror_port is set, the artifact
+# mirror on the host's loopback, forwarded to http://10.0.2.100 (the value for artifact_mirror).
 
 variable "local_base_image" {
   type        = string
-  default     = "local-base.qcow2"
-  description = "Path of the local base qcow2 (source qemu.local-base)."
+  default     = ""
+  description = "Path of a local base qcow2 to build from instead of the Ubuntu cloud image (empty: Ubuntu)."
 }
 
 variable "local_base_checksum" {
@@ -182,5 +182,5 @@ variable "local_mirror_port" {
 variable "console_log" {
   type        = string
   default     = ""
-  description = "File that gets the serial console of the local-base build VM (empty: none)."
+  description = "File that gets the build VM's serial console (empty: none)."
 }

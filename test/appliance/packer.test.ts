@@ -1,5 +1,6 @@
-// The Packer build (packer/). It cannot run here (no KVM, no network), so it is checked as far as a
-// machine without them allows, with Debian's Packer 1.6:
+// The Packer build (packer/). The production build (Ubuntu cloud image, KVM, network) cannot run
+// here; test/e2e/image/packer-build.test.ts builds for real from a local base. Here the templates are
+// checked with Debian's Packer 1.6, for both kinds of build:
 //  - `packer fmt -check` on every file, plugins.pkr.hcl included (fmt only needs the HCL syntax);
 //  - a full `packer validate` (not just -syntax-only) of a copy of the folder without
 //    plugins.pkr.hcl, whose `required_plugins` block Packer 1.6 does not know. validate checks every
@@ -66,6 +67,26 @@ describe.skipIf(packerSkip !== undefined)(`packer validate and fmt${packerSkip ?
       expect(result.stderr, `${arch} airgapped=${airgapped}`).not.toMatch(/Error/);
       expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     }
+  });
+
+  test('packer validate from a local base image, with the mirror forwarded (the offline build of test/e2e/image/)', async () => {
+    const base = tempDir('packer-base');
+    for (const file of ['base.qcow2', 'vmlinuz', 'initrd.img']) fs.writeFileSync(path.join(base, file), '');
+    const { dir, args } = validationSetup({
+      local_base_image: path.join(base, 'base.qcow2'),
+      local_base_kernel: path.join(base, 'vmlinuz'),
+      local_base_initrd: path.join(base, 'initrd.img'),
+      local_base_checksum: `sha256:${'0'.repeat(64)}`,
+      local_mirror_port: '8080',
+      artifact_mirror: 'http://10.0.2.100',
+      install_environment: '["ONE_SERVICE_HELM_VERSION=3.99.0"]',
+      accelerator: 'tcg',
+      cpu_model: 'max',
+    });
+    await buildKey(dir);
+    const result = await execa('packer', ['validate', ...args, '.'], { cwd: dir, reject: false });
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
   });
 
   test.each([

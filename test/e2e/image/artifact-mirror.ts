@@ -4,7 +4,7 @@
 //   buildArtifactMirror({ dir })   makes the folder (reused when its inputs did not change)
 //   serveArtifactMirror(dir)       serves it over HTTP on 127.0.0.1, on a random free port
 //   node test/e2e/image/artifact-mirror.ts build DIR [--arch amd64|arm64]
-//   node test/e2e/image/artifact-mirror.ts serve DIR [--port N]      (prints the URL; stops on SIGTERM)
+//   node test/e2e/image/artifact-mirror.ts serve DIR [--port N] [--host ADDR]   (prints the URL; stops on SIGTERM)
 //
 // The folder holds, under the very names that src/install/artifacts.ts asks for:
 // - rke2.linux-<arch>.tar.gz: the RKE2 release tarball's layout (bin/rke2, bin/rke2-killall.sh,
@@ -38,6 +38,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { planArtifacts, type Arch, type Artifact } from '../../../src/install/artifacts.ts';
+import { sha256OfFile } from '../../../src/install/checksums.ts';
 import { configFromEnvironment } from '../../../src/install/options.ts';
 
 const run = promisify(execFile);
@@ -134,7 +135,7 @@ export async function buildArtifactMirror(options: MirrorOptions): Promise<Artif
 }
 
 export interface ServedMirror {
-  /** http://127.0.0.1:<port>: the value of ONEKE_ARTIFACT_MIRROR. */
+  /** http://127.0.0.1:<port> (or the host given): the value of ONEKE_ARTIFACT_MIRROR. */
   readonly url: string;
   readonly port: number;
   /** GET requests by file name, for tests. */
@@ -143,10 +144,11 @@ export interface ServedMirror {
 }
 
 /**
- * Serves the files of `dir` (one flat folder, as install expects) on 127.0.0.1. GET and HEAD of
- * plain file names only; anything else is 404 or 405. port 0 (the default) takes a free one.
+ * Serves the files of `dir` (one flat folder, as install expects) on 127.0.0.1 (or `host`, e.g. a
+ * bridge address that containers reach). GET and HEAD of plain file names only; anything else is
+ * 404 or 405. port 0 (the default) takes a free one.
  */
-export async function serveArtifactMirror(dir: string, port = 0): Promise<ServedMirror> {
+export async function serveArtifactMirror(dir: string, port = 0, host = '127.0.0.1'): Promise<ServedMirror> {
   const root = path.resolve(dir);
   const requests = new Map<string, number>();
   const server: Server = createServer((req, res) => {
@@ -181,11 +183,11 @@ export async function serveArtifactMirror(dir: string, port = 0): Promise<Served
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     port: bound,
     requests,
     close: () =>
@@ -385,10 +387,11 @@ async function tarGz(dir: string, members: string[], target: string): Promise<vo
 
 // ---- checksums and the README ----
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** The SHA-256 of a file that must exist. */
+export async function sha256File(file: string): Promise<string> {
+  const sum = await sha256OfFile(file);
+  if (sum === undefined) throw new Error(`${file} is missing`);
+  return sum;
 }
 
 async function sumLines(dir: string, files: readonly string[]): Promise<string> {
@@ -427,7 +430,7 @@ async function main(argv: string[]): Promise<void> {
     return at === -1 ? undefined : rest[at + 1];
   };
   if ((command !== 'build' && command !== 'serve') || dir === undefined) {
-    process.stderr.write('usage: artifact-mirror.ts build DIR [--arch amd64] | serve DIR [--port N]\n');
+    process.stderr.write('usage: artifact-mirror.ts build DIR [--arch amd64] | serve DIR [--port N] [--host ADDR]\n');
     process.exit(2);
   }
   if (command === 'build') {
@@ -445,7 +448,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`artifact-mirror: --port must be 0..65535\n`);
     process.exit(2);
   }
-  const served = await serveArtifactMirror(dir, port);
+  const served = await serveArtifactMirror(dir, port, option('--host'));
   process.stdout.write(`${served.url}\n`);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void served.close().then(() => process.exit(0)));
 }

@@ -66,7 +66,8 @@ fi
 
 mkdir -p "${cache}"
 work=$(mktemp -d "${cache}/qemu-base-${hash}.tmp-XXXXXX")
-trap 'rm -rf "${work}"' EXIT
+# --one-file-system: should mmdebstrap ever leave a mount behind, never delete through it.
+trap 'rm -rf --one-file-system "${work}"' EXIT
 root="${work}/root"
 
 echo "build-base-image: mmdebstrap ${suite} with ${#packages[@]} packages into ${root}" >&2
