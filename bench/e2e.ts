@@ -108,11 +108,16 @@ function runChild(ctx: BenchContext, argv: string[], env: Record<string, string>
 export function bootToReady(f: E2eFormation): Map<string, number[]> {
   const booted = new Map<number, number>();
   const byRole = new Map<string, number[]>();
+  const ready = new Set<number>();
   for (const e of f.timeline) {
     if (e.vm === undefined || e.role === undefined) continue;
     if (e.what === 'booting' && !booted.has(e.vm)) booted.set(e.vm, e.t);
     const start = booted.get(e.vm);
-    if (e.what === 'published READY=YES' && start !== undefined) byRole.set(e.role, [...(byRole.get(e.role) ?? []), e.t - start]);
+    // The first READY only: a VNF rebooted after a failover round reports it again.
+    if (e.what === 'published READY=YES' && start !== undefined && !ready.has(e.vm)) {
+      ready.add(e.vm);
+      byRole.set(e.role, [...(byRole.get(e.role) ?? []), e.t - start]);
+    }
   }
   return byRole;
 }
