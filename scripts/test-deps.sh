@@ -7,7 +7,9 @@ packages=(keepalived haproxy unbound bind9-dnsutils iproute2 nftables xfsprogs e
   # air-gapped add-on images: copied with skopeo from a local registry in the install tests
   skopeo docker-registry
   # the image build (test/e2e/image/): the base root, the QEMU guest, the mirror forwarded into it
-  mmdebstrap qemu-system-x86 qemu-utils socat openssh-client zstd)
+  mmdebstrap qemu-system-x86 qemu-utils socat openssh-client zstd
+  # every simulated VM a container with real systemd (test/support/nspawn.ts); kubectl from outside
+  systemd-container kubernetes-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,10 +1,9 @@
-// The end-to-end figures, from test/e2e/harness.ts: whole services in network namespaces with the
-// real dist/oneke, keepalived and HAProxy and the RKE2 stand-in. Run in a child process of the
+// The end-to-end figures, from test/e2e/harness.ts: whole services of systemd-nspawn containers with
+// real systemd, the real dist/oneke, keepalived and HAProxy and the RKE2 stand-in. Run in a child process of the
 // bench (bench/e2e.ts), which bounds its time and reads the JSON it writes:
 //   node bench/e2e/measure.ts <out.json>
 
 import fs from 'node:fs';
-import path from 'node:path';
 import type { SimVm } from '../../test/e2e/harness.ts';
 
 type Harness = typeof import('../../test/e2e/harness.ts');
@@ -25,23 +24,6 @@ export interface E2eData {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * kill -9 of a simulated unit's whole process group: keepalived's VRRP child too. (Were only the
- * parent to die, the VRRP child, told of its parent's death, would leave gracefully with a
- * priority-0 advert, which is not a crash.)
- */
-function killUnit(root: string, unit: string): void {
-  const pid = Number(fs.readFileSync(path.join(root, 'run/sim', `${unit}.pid`), 'utf8').trim());
-  if (!(pid > 0)) throw new Error(`no pid for ${unit} under ${root}`);
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch {
-      // Gone already.
-    }
-  }
-}
 
 /**
  * The boot hook exits 0 even when configure failed (one-context must go on), and deploy() then
@@ -94,7 +76,7 @@ async function failovers(harness: Harness, service: Service, data: E2eData, roun
       if (!survivor) throw new Error('one VNF only');
       await sleep(3_000);
       const killedAt = Date.now();
-      for (const unit of ['keepalived.service', 'haproxy.service']) killUnit(holder.root, unit);
+      for (const unit of ['keepalived.service', 'haproxy.service']) service.crashUnit(holder, unit);
       service.event(holder, 'bench: kill -9 of keepalived and HAProxy');
       while (!(await hasVip(survivor))) {
         if (Date.now() - killedAt > 30_000) throw new Error('the VIP did not move within 30 s');

@@ -4,8 +4,11 @@
 // OpenNebula would, and OneFlow's behaviour: roles in parent order, children only once every VNF is
 // READY (ready_status_gate), every VM of a role started at once, scaling, reboots.
 //
-// Each VM runs the real boot hook with the real dist/oneke; keepalived and HAProxy are the real
-// Debian programs; RKE2 is the stand-in of test/e2e/standin, started by a simulated systemctl.
+// Each VM is a systemd-nspawn container (test/support/nspawn.ts) booted with a real systemd from the
+// root of test/e2e/image/build-rootfs.sh, where the image build's scripts and `oneke install` (from
+// the stand-in artefact mirror) installed dist/oneke, its units and hooks, and RKE2's layout. A
+// one-context stand-in runs the hooks at boot; keepalived, HAProxy and the DNS server are Debian's
+// units; rke2-server/rke2-agent are Type=notify units running the RKE2 stand-in of test/e2e/standin. A reboot stops and starts the container on the same overlay.
 // Used by the end-to-end tests, the demo (scripts/demo.ts) and the benchmarks.
 
 import { execa } from 'execa';
@@ -13,9 +16,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildServiceState, startEmulator, type EmulatorHandle, type FaultConfig } from '../../src/emulator/index.ts';
-import { BINARY, contextSh, REPO } from '../support/binary.ts';
+import { contextSh } from '../support/binary.ts';
 import { TestNet, removeLeftovers, type NetProcess } from '../support/netns.ts';
-import { stopAllUnits, writeSystemctlWrapper } from './sim/units.ts';
+import { Container, IN_VM, removeContainerLeftovers, vmRootfs } from '../support/nspawn.ts';
 
 export type Role = 'vnf' | 'master' | 'worker' | 'storage';
 export const ROLE_ORDER: readonly Role[] = ['vnf', 'master', 'worker', 'storage'];
@@ -26,9 +29,10 @@ export const PRIVATE_VIP = `${PRIVATE_NET}.254`;
 export const PUBLIC_VIP = `${PUBLIC_NET}.254`;
 /** The emulator's address, on the machine's side of a cable into the private bridge. */
 export const ONEGATE_HOST = `${PRIVATE_NET}.250`;
+/** Its address with `onegateOutside`: on the public network, as an OpenNebula front-end. */
+export const ONEGATE_PUBLIC_HOST = `${PUBLIC_NET}.250`;
 export const SERVICE_ID = 42;
 
-const HOOK = path.join(REPO, 'appliance/one-context.d/net-90-oneke');
 const LOCK_DIR = path.join(os.tmpdir(), 'oneke-simulated-service.lock');
 const NODE = process.execPath;
 
@@ -36,7 +40,9 @@ export interface SimVm {
   id: number;
   role: Role;
   ns: string;
+  /** The VM's files as it sees them (its overlay, mounted once it first boots). */
   root: string;
+  container: Container;
   /** Private address (every VM); the VNF also has a public one. */
   ip: string;
   publicIp?: string;
@@ -47,6 +53,7 @@ export interface SimVm {
 }
 
 export interface BootResult {
+  /** The exit code of the boot hook (net-90-oneke), as one-context saw it. */
   exitCode: number;
   seconds: number;
   output: string;
@@ -76,6 +83,12 @@ export interface SimOptions {
   say?: (line: string) => void;
   /** Seconds a Kubernetes node waits for a thing before giving up. */
   waitTimeout?: number;
+  /**
+   * OneGate on the public side, as a front-end is: the VMs of the private network reach it only
+   * through the VNF (its NAT, their default route via the private VIP, which the harness sets as
+   * one-context would from ETH0_GATEWAY). Off by default: the emulator sits on the private network.
+   */
+  onegateOutside?: boolean;
 }
 
 function macOf(ip: string): string {
@@ -100,6 +113,9 @@ export class SimulatedService {
   #nextId = 0;
   #hostLink = '';
   #clients: NetProcess[] = [];
+  #rootfs = '';
+  /** The client namespace on the public side (kubectl), once made. */
+  #outside = '';
 
   private constructor(dir: string, options: SimOptions) {
     this.dir = dir;
@@ -108,6 +124,7 @@ export class SimulatedService {
 
   /** Removes what killed runs left: their namespaces and the machine-side cables (`okt<pid>h…`). */
   static async removeLeftovers(): Promise<void> {
+    await removeContainerLeftovers();
     await removeLeftovers();
     const links = (await execa('ip', ['-o', 'link', 'show'], { reject: false })).stdout;
     for (const name of links.split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '')) {
@@ -130,7 +147,9 @@ export class SimulatedService {
         return;
       } catch {
         const holder = Number(await fs.readFile(path.join(LOCK_DIR, 'pid'), 'utf8').catch(() => '0'));
-        const alive = holder > 0 && (await execa('kill', ['-0', String(holder)], { reject: false })).exitCode === 0;
+        // No pid yet: the holder made the folder a moment ago and is writing it; only an old folder without one is stale.
+        const age = Date.now() - ((await fs.stat(LOCK_DIR).catch(() => undefined))?.mtimeMs ?? 0);
+        const alive = holder > 0 ? (await execa('kill', ['-0', String(holder)], { reject: false })).exitCode === 0 : age < 10_000;
         if (!alive && waited > 2) await fs.rm(LOCK_DIR, { recursive: true, force: true });
         else if (waited === 0) say?.(`another simulated service runs here (pid ${holder}); waiting for it to end`);
         await new Promise((r) => setTimeout(r, 500));
@@ -143,8 +162,11 @@ export class SimulatedService {
     await SimulatedService.lock(options.say);
     await SimulatedService.removeLeftovers();
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oneke-e2e-'));
+    // Whose overlays these are, for removeContainerLeftovers after a killed run.
+    await fs.writeFile(path.join(dir, 'owner'), String(process.pid));
     const service = new SimulatedService(dir, options);
     try {
+      service.#rootfs = await vmRootfs(options.say);
       await service.#setUp();
     } catch (error) {
       await service.teardown();
@@ -162,17 +184,18 @@ export class SimulatedService {
   async #setUp(): Promise<void> {
     await this.net.bridge('br-private');
     await this.net.bridge('br-public');
-    // One cable from the machine into the private bridge, for the emulator running in this process.
+    // One cable from the machine into the private bridge (the public one with onegateOutside), for the emulator running in this process.
     const sw = `${this.net.prefix}switch`;
     this.#hostLink = `okt${process.pid}h${this.net.prefix.split('-')[2] ?? ''}`.slice(0, 15);
     await execa('ip', ['link', 'add', this.#hostLink, 'type', 'veth', 'peer', 'name', 'host0', 'netns', sw]);
-    await execa('ip', ['-n', sw, 'link', 'set', 'host0', 'master', 'br-private', 'up']);
-    await execa('ip', ['addr', 'add', `${ONEGATE_HOST}/24`, 'dev', this.#hostLink]);
+    const outside = this.options.onegateOutside === true;
+    await execa('ip', ['-n', sw, 'link', 'set', 'host0', 'master', outside ? 'br-public' : 'br-private', 'up']);
+    await execa('ip', ['addr', 'add', `${outside ? ONEGATE_PUBLIC_HOST : ONEGATE_HOST}/24`, 'dev', this.#hostLink]);
     await execa('ip', ['link', 'set', this.#hostLink, 'up']);
 
     this.emulator = await startEmulator({
       state: buildServiceState({ serviceId: SERVICE_ID, name: 'OneKE (simulated)', roles: ROLE_ORDER.map((name) => ({ name, vms: [] })) }),
-      host: ONEGATE_HOST,
+      host: outside ? ONEGATE_PUBLIC_HOST : ONEGATE_HOST,
       port: 0,
       ...(this.options.faults ? { faults: this.options.faults } : {}),
     });
@@ -196,9 +219,17 @@ export class SimulatedService {
     const id = this.#nextId++;
     const ip = `${PRIVATE_NET}.${10 + id}`;
     const ns = await this.net.namespace(`vm${id}`);
-    const root = path.join(this.dir, `vm${id}`);
-    await fs.mkdir(root, { recursive: true });
-    const vm: SimVm = { id, role, ns, root, ip, token: '' };
+    const dir = path.join(this.dir, `vm${id}`);
+    // The VM's context CD: one-context's stand-in copies it where one-context keeps it.
+    await fs.mkdir(path.join(dir, 'context'), { recursive: true });
+    const container = new Container({
+      name: ns,
+      lower: this.#rootfs,
+      dir,
+      netns: ns,
+      binds: { [path.join(dir, 'context')]: IN_VM.context },
+    });
+    const vm: SimVm = { id, role, ns, root: container.root, container, ip, token: '' };
     const nics = [{ ip, network: 'private' }];
     if (role === 'vnf') {
       vm.publicIp = `${PUBLIC_NET}.${10 + id}`;
@@ -213,9 +244,9 @@ export class SimulatedService {
       await this.net.attach(ns, 'eth1', 'br-private', { mac: macOf(ip), addresses: [`${ip}/24`] });
     } else {
       await this.net.attach(ns, 'eth0', 'br-private', { mac: macOf(ip), addresses: [`${ip}/24`] });
+      if (this.options.onegateOutside) await this.net.ip(ns, ['route', 'add', 'default', 'via', PRIVATE_VIP]);
     }
-    await fs.writeFile(path.join(root, 'context.sh'), contextSh(this.#contextOf(vm)), { mode: 0o400 });
-    await writeSystemctlWrapper({ root, node: NODE, oneke: BINARY, context: path.join(root, 'context.sh') });
+    await fs.writeFile(path.join(dir, 'context', 'context.sh'), contextSh(this.#contextOf(vm)), { mode: 0o400 });
     this.vms.set(id, vm);
     this.event(vm, `created (${ip}${vm.publicIp ? `, public ${vm.publicIp}` : ''})`);
     return vm;
@@ -242,38 +273,58 @@ export class SimulatedService {
       ONEAPP_VNF_DNS_ENABLED: 'NO',
       ONEAPP_K8S_WAIT_TIMEOUT: String(this.options.waitTimeout ?? 600),
       ...(vm.role !== 'vnf' ? { FALLBACK_GW: PRIVATE_VIP } : {}),
+      ...(vm.role !== 'vnf' && this.options.onegateOutside ? { ETH0_GATEWAY: PRIVATE_VIP } : {}),
       ...this.options.context,
     };
   }
 
-  /** Runs the VM's boot: the one-context hook, i.e. oneke configure then bootstrap. */
+  /**
+   * Powers the VM on: its container boots, and one-context's stand-in runs the boot hook. The result
+   * comes when the hook has ended (its exit code as one-context saw it), or the VM stopped.
+   */
   boot(vm: SimVm): Promise<BootResult> {
     const started = Date.now();
     this.event(vm, 'booting');
-    const run = execa(
-      'ip',
-      [
-        'netns',
-        'exec',
-        vm.ns,
-        'env',
-        `ONEKE_BIN=${BINARY}`,
-        `ONEKE_ARGS=--root ${vm.root} --context ${path.join(vm.root, 'context.sh')} --log-level info`,
-        `ONEKE_SYSTEMCTL=${path.join(vm.root, 'run/sim/systemctl')}`,
-        `ONEKE_HOOK_LOG=${path.join(vm.root, 'var/log/one-appliance/one-context-hook.log')}`,
-        'bash',
-        HOOK,
-        'network',
-      ],
-      { reject: false, all: true, stdin: 'ignore', timeout: 20 * 60_000 },
-    ).then((result) => {
-      const booted = { exitCode: result.exitCode ?? -1, seconds: (Date.now() - started) / 1000, output: String(result.all ?? '') };
-      vm.booted = booted;
-      this.event(vm, booted.exitCode === 0 ? `boot finished in ${booted.seconds.toFixed(1)}s` : `boot FAILED (exit ${booted.exitCode})`);
-      return booted;
-    });
+    const run = this.#bootAndWait(vm).then(
+      ({ exitCode, output }) => {
+        const booted = { exitCode, seconds: (Date.now() - started) / 1000, output };
+        vm.booted = booted;
+        this.event(vm, booted.exitCode === 0 ? `boot finished in ${booted.seconds.toFixed(1)}s` : `boot FAILED (exit ${booted.exitCode})`);
+        return booted;
+      },
+      (error: unknown) => {
+        const booted = { exitCode: -1, seconds: (Date.now() - started) / 1000, output: error instanceof Error ? error.message : String(error) };
+        vm.booted = booted;
+        this.event(vm, 'boot FAILED (the container did not start)');
+        return booted;
+      },
+    );
     vm.boot = run;
     return run;
+  }
+
+  async #bootAndWait(vm: SimVm): Promise<{ exitCode: number; output: string }> {
+    delete vm.booted;
+    await vm.container.start();
+    const leader = vm.container.leader;
+    const done = vm.container.live('run/one-context/network.done');
+    const deadline = Date.now() + 20 * 60_000;
+    for (;;) {
+      const text = await fs.readFile(done, 'utf8').catch(() => undefined);
+      if (text !== undefined) {
+        const hook = text.split('\n').find((l) => l.startsWith('net-90-oneke '));
+        return { exitCode: Number(hook?.split(' ')[1] ?? -1), output: await this.#bootOutput(vm) };
+      }
+      if (vm.container.leader !== leader) return { exitCode: -1, output: 'the VM stopped before its boot hook ended' };
+      if (Date.now() > deadline) return { exitCode: -1, output: `no end of the boot hook after 20 minutes\n${await this.#bootOutput(vm)}` };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** What one-context's stand-in logged of this boot (the hooks' output). */
+  async #bootOutput(vm: SimVm): Promise<string> {
+    const text = await fs.readFile(path.join(vm.root, 'var/log/one-context.log'), 'utf8').catch(() => '');
+    return text.split('\n').slice(-200).join('\n');
   }
 
   isReady(vm: SimVm): boolean {
@@ -326,24 +377,45 @@ export class SimulatedService {
   }
 
   async removeVm(vm: SimVm): Promise<void> {
-    await stopAllUnits(vm.root);
+    await vm.container.stop({ hard: true, unmount: true });
     this.emulator.removeVm(vm.id);
     await execa('ip', ['netns', 'del', vm.ns], { reject: false });
     this.vms.delete(vm.id);
     this.event(vm, 'terminated and removed from the service');
   }
 
-  /** A reboot: every process of the VM dies, then the boot runs again on the same root. */
+  /** A reboot: the VM's systemd shuts down (as `systemctl reboot`), then it boots again on the same disk. */
   async reboot(vm: SimVm): Promise<BootResult> {
     this.event(vm, 'rebooting');
-    await stopAllUnits(vm.root);
+    await vm.container.stop();
     const result = await this.boot(vm);
     return result;
   }
 
-  /** Runs a command inside a VM's namespace. */
+  /** Runs a program of this machine in a VM's network namespace (a client beside the VM). */
   run(vm: SimVm, file: string, args: string[]) {
     return this.net.run(vm.ns, file, args, { reject: false, timeoutMs: 60_000 });
+  }
+
+  /** Runs a command inside the VM, as root on it (its systemd, its files). */
+  exec(vm: SimVm, file: string, args: string[]) {
+    return vm.container.exec(file, args, { timeoutMs: 60_000 });
+  }
+
+  /**
+   * A crash of a unit: kill -9 of every process of it (its cgroup in the VM), leaving what systemd
+   * does next (Restart=, or nothing) to the VM's systemd.
+   */
+  crashUnit(vm: SimVm, unit: string): number[] {
+    const pids = vm.container.unitPids(unit);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    return pids;
   }
 
   /** The VNF that holds the public VIP now, if any. */
@@ -380,10 +452,34 @@ export class SimulatedService {
     return body.items.map((n) => ({ name: n.metadata.name, ready: n.status.conditions.find((c) => c.type === 'Ready')?.status ?? '?' })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Lines of a VM's logs (agent and simulated units) matching a pattern. */
+  /**
+   * `kubectl get nodes` by a real kubectl (Debian's kubernetes-client) from outside the cluster: a
+   * client namespace on the public network, whose route to the private network goes through the
+   * VNF's public VIP, with the kubeconfig a master published as ONEKE_KUBECONFIG. Returns its output.
+   */
+  async kubectlGetNodes(master: SimVm, args: string[] = []): Promise<{ exitCode: number; output: string }> {
+    const published = String(this.emulator.vm(master.id)?.USER_TEMPLATE.ONEKE_KUBECONFIG ?? '');
+    if (published === '') throw new Error(`master ${master.id} published no ONEKE_KUBECONFIG`);
+    if (!this.#outside) {
+      const ns = await this.net.namespace('outside');
+      await this.net.attach(ns, 'eth0', 'br-public', { addresses: [`${PUBLIC_NET}.200/24`] });
+      await this.net.ip(ns, ['route', 'add', `${PRIVATE_NET}.0/24`, 'via', PUBLIC_VIP]);
+      this.#outside = ns;
+    }
+    const kubeconfig = path.join(this.dir, 'kubeconfig');
+    await fs.writeFile(kubeconfig, Buffer.from(published, 'base64'), { mode: 0o600 });
+    const result = await this.net.run(this.#outside, 'kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', path.join(this.dir, 'kube-cache'), '--request-timeout=20s', 'get', 'nodes', ...args], {
+      reject: false,
+      timeoutMs: 60_000,
+    });
+    return { exitCode: result.exitCode ?? -1, output: `${result.stdout}\n${result.stderr}`.trim() };
+  }
+
+  /** Lines of a VM's logs matching a pattern: the agent's files and the journal of every boot (the units' output). */
   async grepLogs(vm: SimVm, pattern: RegExp): Promise<string[]> {
-    const found: string[] = [];
-    for (const dir of ['var/log/one-appliance', 'var/log/sim']) {
+    const journal = await execa('journalctl', ['-D', path.join(vm.root, 'var/log/journal'), '-o', 'cat', '--no-pager', '-q'], { reject: false, stdin: 'ignore', timeout: 60_000 });
+    const found = journal.stdout.split('\n').filter((l) => pattern.test(l));
+    for (const dir of ['var/log/one-appliance']) {
       const full = path.join(vm.root, dir);
       if (!(await exists(full))) continue;
       for (const file of await fs.readdir(full)) {
@@ -410,10 +506,10 @@ export class SimulatedService {
     return this.timeline.map((e) => `${e.t.toFixed(1).padStart(7)}s  ${e.vm === undefined ? ''.padEnd(11) : `${e.role} ${e.vm}`.padEnd(11)} ${e.what}`).join('\n');
   }
 
-  /** Stops every process, removes every namespace, the machine's cable and the folders. */
+  /** Stops every VM (container, cgroup, overlay), removes every namespace, the machine's cable and the folders. */
   async teardown(): Promise<void> {
     for (const client of this.#clients) await client.kill('SIGKILL').catch(() => undefined);
-    for (const vm of this.vms.values()) await stopAllUnits(vm.root).catch(() => undefined);
+    await Promise.all([...this.vms.values()].map((vm) => vm.container.stop({ hard: true, unmount: true }).catch(() => undefined)));
     await this.emulator?.close().catch(() => undefined);
     if (this.#hostLink) await execa('ip', ['link', 'del', this.#hostLink], { reject: false });
     await this.net.cleanup().catch(() => undefined);

@@ -1,9 +1,9 @@
-// Whole OneKE services on this machine: real dist/oneke in every VM, real keepalived and HAProxy on
-// the VNFs, the RKE2 stand-in on the Kubernetes nodes, joins through the VNF's VIP and HAProxy.
+// Whole OneKE services on this machine: every VM a container with a real systemd, the real dist/oneke
+// installed in it by the image build's scripts, real keepalived and HAProxy units on the VNFs, the
+// RKE2 stand-in as the rke2 units on the Kubernetes nodes, joins through the VNF's VIP and HAProxy.
 
 import { execa } from 'execa';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { BINARY } from '../support/binary.ts';
 import { isRoot, NEEDS_ROOT } from '../support/netns.ts';
@@ -28,28 +28,25 @@ async function joinLines(service: SimulatedService, vm: SimVm): Promise<string[]
   return service.grepLogs(vm, /joined the cluster|initialised a new cluster/);
 }
 
-async function killUnit(vm: SimVm, unit: string): Promise<void> {
-  const pid = Number((await fs.readFile(path.join(vm.root, 'run/sim', `${unit}.pid`), 'utf8').catch(() => '')).trim());
-  if (pid > 0) {
-    // The whole process group at once, as a crash would: keepalived's VRRP child must not get the
-    // chance to send its goodbye advert. (procps' `kill -9 -PID` reads -PID as an option, hence
-    // process.kill with a negative PID.)
-    for (const target of [-pid, pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  }
+/** The VM's systemd's view of a unit: `systemctl is-enabled` and `is-active`. */
+async function unitState(service: SimulatedService, vm: SimVm, unit: string): Promise<string> {
+  const enabled = (await service.exec(vm, 'systemctl', ['is-enabled', unit])).stdout.trim();
+  const active = (await service.exec(vm, 'systemctl', ['is-active', unit])).stdout.trim();
+  return `${enabled} ${active}`;
 }
 
 afterAll(async () => {
-  // Nothing of ours is left: no namespace, no process running from a service folder.
+  // Nothing of ours is left: no namespace, no container's cgroup, no overlay, no process running from a service folder.
+  const mine = new RegExp(`okt-${process.pid}-`);
   const namespaces = (await execa('ip', ['netns', 'list'], { reject: false })).stdout;
-  expect(namespaces).not.toMatch(new RegExp(`okt-${process.pid}-`));
+  expect(namespaces).not.toMatch(mine);
+  for (const hierarchy of ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd']) expect((await fs.readdir(hierarchy)).filter((d) => mine.test(d))).toEqual([]);
+  const mounts = await fs.readFile('/proc/self/mounts', 'utf8');
   const processes = (await execa('ps', ['-eo', 'args'], { reject: false })).stdout;
-  for (const service of created) expect(processes).not.toContain(service.dir);
+  for (const service of created) {
+    expect(processes).not.toContain(service.dir);
+    expect(mounts).not.toContain(service.dir);
+  }
 });
 
 describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` : NEEDS_ROOT})`, () => {
@@ -57,8 +54,23 @@ describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` 
     await scenario('default', { shape: { vnf: 1, master: 1, worker: 1, storage: 1 } }, async (service) => {
       await service.deploy();
       await expectHealthyCluster(service);
+      // The worker's systemd: rke2-server masked, rke2-agent started but not enabled; the master's the other way round.
       const worker = service.ofRole('worker')[0] as SimVm;
-      expect(await fs.readFile(path.join(worker.root, 'run/sim/calls.log'), 'utf8')).toMatch(/mask rke2-server.service\nstart rke2-agent.service/);
+      const master = service.ofRole('master')[0] as SimVm;
+      expect(await unitState(service, worker, 'rke2-server.service')).toBe('masked inactive');
+      expect(await unitState(service, worker, 'rke2-agent.service')).toBe('disabled active');
+      expect(await unitState(service, master, 'rke2-server.service')).toBe('disabled active');
+      const vnf = service.ofRole('vnf')[0] as SimVm;
+      expect((await service.exec(vnf, 'systemctl', ['is-active', 'keepalived.service', 'haproxy.service', 'oneke-vnf-sync.service'])).stdout.split('\n')).toEqual(['active', 'active', 'active']);
+      // The published kubeconfig works from outside, through the VNF, for a real kubectl.
+      const kubectl = await service.kubectlGetNodes(master);
+      expect(kubectl.exitCode, kubectl.output).toBe(0);
+      for (const vm of [...service.vms.values()].filter((v) => v.role !== 'vnf')) expect(kubectl.output).toMatch(new RegExp(`^oneke-ip-${vm.ip.replaceAll('.', '-')}\\s+Ready`, 'm'));
+      // kill -9 of the worker's RKE2: Restart=always of its unit brings it back, through the VM's systemd.
+      expect(service.crashUnit(worker, 'rke2-agent.service')).not.toEqual([]);
+      const restarts = async () => (await service.exec(worker, 'systemctl', ['show', '-p', 'NRestarts', '--value', 'rke2-agent.service'])).stdout.trim();
+      await expectEventually(restarts, '1', 'restarts of rke2-agent.service after kill -9', 60_000);
+      await expectEventually(async () => (await service.exec(worker, 'systemctl', ['is-active', 'rke2-agent.service'])).stdout.trim(), 'active', 'rke2-agent.service active again', 60_000);
     });
   }, 300_000);
 
@@ -83,7 +95,7 @@ describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` 
       // The cleaner (its timer's command) removes the nodes of the removed workers once they stop answering.
       await expectEventually(
         async () => {
-          await service.run(master, BINARY, ['--root', master.root, '--context', path.join(master.root, 'context.sh'), 'clean']);
+          await service.exec(master, 'systemctl', ['start', 'oneke-clean.service']);
           const names = (await service.nodeList(master)).map((n) => n.name);
           return removed.filter((n) => names.includes(n));
         },
@@ -120,7 +132,7 @@ describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` 
       added.forEach((vm) => void service.boot(vm));
       const holder = await service.vipHolder();
       expect(holder).toBeDefined();
-      for (const unit of ['keepalived.service', 'haproxy.service']) await killUnit(holder as SimVm, unit);
+      for (const unit of ['keepalived.service', 'haproxy.service']) expect(service.crashUnit(holder as SimVm, unit)).not.toEqual([]);
       // A crashed VM's addresses go with it; here the namespace lives on, so they are taken away by hand.
       await service.run(holder as SimVm, 'ip', ['addr', 'del', `${PUBLIC_VIP}/24`, 'dev', 'eth0']);
       await service.run(holder as SimVm, 'ip', ['addr', 'del', `${PRIVATE_VIP}/24`, 'dev', 'eth1']);
@@ -128,7 +140,7 @@ describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` 
       await service.waitReady(added);
       const newHolder = await service.vipHolder();
       expect(newHolder?.id).not.toBe(holder?.id);
-      // The dead VNF's services come back (systemd would restart them); then the usual checks.
+      // Debian's keepalived and HAProxy units have no Restart=: the dead VNF's services come back with a reboot.
       await service.reboot(holder as SimVm);
       await expectHealthyCluster(service);
     });

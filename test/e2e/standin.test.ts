@@ -77,7 +77,7 @@ describe.skipIf(!isRoot())(`the RKE2 stand-in (${isRoot() ? 'etcd members in net
   }
 
   function start(vm: Vm, role: 'server' | 'agent', root = vm.root): NetProcess {
-    // What the simulated systemctl does too: a ready file left by a killed process says nothing.
+    // A ready file left by a killed process says nothing (in a VM, /run goes with the reboot).
     rmSync(path.join(root, 'run/rke2-standin', `${role}.ready`), { force: true });
     vm.process = net.spawn(vm.ns, 'env', [`ONEKE_STANDIN_JOIN_MS=${JOIN_MS}`, process.execPath, STANDIN, role, '--root', root], `${role} ${vm.name}`);
     return vm.process;

@@ -64,7 +64,7 @@ async function deleteNamespace(ns: string): Promise<void> {
   await ip(['netns', 'del', ns]);
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

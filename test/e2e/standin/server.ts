@@ -517,8 +517,24 @@ export class Rke2Server {
         sendJson(res, 200, { major: '1', minor: '33', gitVersion: 'v1.33.5+rke2r1', platform: 'linux/amd64' });
         return;
       }
+      // Discovery, as far as `kubectl get nodes` asks: the core group with its one resource here.
+      if (method === 'GET' && url.pathname === '/api') {
+        sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `${this.ip}:${API_PORT}` }] });
+        return;
+      }
+      if (method === 'GET' && url.pathname === '/apis') {
+        sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+        return;
+      }
+      if (method === 'GET' && url.pathname === '/api/v1') {
+        const nodes = { name: 'nodes', singularName: '', namespaced: false, kind: 'Node', verbs: ['delete', 'get', 'list'], shortNames: ['no'] };
+        sendJson(res, 200, { kind: 'APIResourceList', groupVersion: 'v1', resources: [nodes] });
+        return;
+      }
       if (method === 'GET' && url.pathname === '/api/v1/nodes') {
-        sendJson(res, 200, await nodeList(this.client));
+        const list = await nodeList(this.client);
+        // kubectl asks for a server-side Table (the columns of `kubectl get nodes`); others get the NodeList.
+        sendJson(res, 200, /as=Table/.test(String(req.headers.accept ?? '')) ? nodeTable(list) : list);
         return;
       }
       const one = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
@@ -573,6 +589,23 @@ export class Rke2Server {
     }
     sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: 'nodes', uid: result.record.uid } });
   }
+}
+
+/** The Table `kubectl get nodes` prints: NAME, STATUS, ROLES, AGE, VERSION. */
+function nodeTable(list: Record<string, unknown>, now = Date.now()): Record<string, unknown> {
+  type Node = { metadata: { name: string; labels?: Record<string, string>; creationTimestamp: string }; status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string } } };
+  const age = (since: string) => {
+    const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
+    return s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+  };
+  const columns = ['Name', 'Status', 'Roles', 'Age', 'Version'].map((name) => ({ name, type: 'string', format: name === 'Name' ? 'name' : '', description: '', priority: 0 }));
+  const rows = (list.items as Node[]).map((node) => {
+    const ready = node.status.conditions.find((c) => c.type === 'Ready')?.status;
+    const roles = Object.keys(node.metadata.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice('node-role.kubernetes.io/'.length));
+    const cells = [node.metadata.name, ready === 'True' ? 'Ready' : 'NotReady', roles.sort().join(',') || '<none>', age(node.metadata.creationTimestamp), node.status.nodeInfo.kubeletVersion];
+    return { cells, object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: node.metadata } };
+  });
+  return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: String(now) }, columnDefinitions: columns, rows };
 }
 
 export function listen(server: https.Server, port: number, host: string): Promise<void> {
