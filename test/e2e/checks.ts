@@ -5,7 +5,8 @@
 import { expect } from 'vitest';
 import { PRIVATE_NET, type SimulatedService } from './harness.ts';
 
-export async function expectHealthyCluster(service: SimulatedService): Promise<void> {
+/** `syncMs`: how long the VNFs' HAProxy may take to follow (their refresh rate: 30 s in the official template). */
+export async function expectHealthyCluster(service: SimulatedService, syncMs = 30_000): Promise<void> {
   const vms = [...service.vms.values()];
   const notReady = vms.filter((vm) => !service.isReady(vm)).map((vm) => `${vm.role} ${vm.id}`);
   expect(notReady, 'VMs not READY').toEqual([]);
@@ -32,7 +33,7 @@ export async function expectHealthyCluster(service: SimulatedService): Promise<v
     ...workerIps.flatMap((ip) => [`${ip}:32443`, `${ip}:32080`]),
   ].sort();
   for (const vnf of service.ofRole('vnf')) {
-    await expectEventually(async () => (await service.haproxyServers(vnf)).filter((s) => s.startsWith(PRIVATE_NET)), wanted, `HAProxy backends on VNF ${vnf.id}`);
+    await expectEventually(async () => (await service.haproxyServers(vnf)).filter((s) => s.startsWith(PRIVATE_NET)), wanted, `HAProxy backends on VNF ${vnf.id}`, syncMs);
   }
 }
 

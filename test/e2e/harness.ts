@@ -19,6 +19,7 @@ import { buildServiceState, startEmulator, type EmulatorHandle, type FaultConfig
 import { contextSh } from '../support/binary.ts';
 import { TestNet, removeLeftovers, type NetProcess } from '../support/netns.ts';
 import { Container, IN_VM, removeContainerLeftovers, vmRootfs } from '../support/nspawn.ts';
+import { officialService } from '../support/official-template.ts';
 
 export type Role = 'vnf' | 'master' | 'worker' | 'storage';
 export const ROLE_ORDER: readonly Role[] = ['vnf', 'master', 'worker', 'storage'];
@@ -27,10 +28,12 @@ export const PRIVATE_NET = '198.51.100';
 export const PUBLIC_NET = '203.0.113';
 export const PRIVATE_VIP = `${PRIVATE_NET}.254`;
 export const PUBLIC_VIP = `${PUBLIC_NET}.254`;
-/** The emulator's address, on the machine's side of a cable into the private bridge. */
-export const ONEGATE_HOST = `${PRIVATE_NET}.250`;
-/** Its address with `onegateOutside`: on the public network, as an OpenNebula front-end. */
-export const ONEGATE_PUBLIC_HOST = `${PUBLIC_NET}.250`;
+/**
+ * The emulator's address, on the machine's side of a cable into the public bridge: where an OpenNebula
+ * front-end is. The VMs of the private network reach it only through the VNF (its NAT, their default
+ * route that oneke sets via the private VIP or FALLBACK_GW).
+ */
+export const ONEGATE_HOST = `${PUBLIC_NET}.250`;
 export const SERVICE_ID = 42;
 
 const LOCK_DIR = path.join(os.tmpdir(), 'oneke-simulated-service.lock');
@@ -84,11 +87,11 @@ export interface SimOptions {
   /** Seconds a Kubernetes node waits for a thing before giving up. */
   waitTimeout?: number;
   /**
-   * OneGate on the public side, as a front-end is: the VMs of the private network reach it only
-   * through the VNF (its NAT, their default route via the private VIP, which the harness sets as
-   * one-context would from ETH0_GATEWAY). Off by default: the emulator sits on the private network.
+   * The official OneKE 1.33 marketplace service instead of the harness's own variables: each VM gets
+   * what the marketplace files give its role (test/support/official-template.ts), with these user
+   * inputs (defaults for the rest) and these extra variables on the VNFs.
    */
-  onegateOutside?: boolean;
+  official?: { inputs?: Record<string, string>; vnf?: Record<string, string> };
 }
 
 function macOf(ip: string): string {
@@ -184,18 +187,17 @@ export class SimulatedService {
   async #setUp(): Promise<void> {
     await this.net.bridge('br-private');
     await this.net.bridge('br-public');
-    // One cable from the machine into the private bridge (the public one with onegateOutside), for the emulator running in this process.
+    // One cable from the machine into the public bridge, for the emulator running in this process.
     const sw = `${this.net.prefix}switch`;
     this.#hostLink = `okt${process.pid}h${this.net.prefix.split('-')[2] ?? ''}`.slice(0, 15);
     await execa('ip', ['link', 'add', this.#hostLink, 'type', 'veth', 'peer', 'name', 'host0', 'netns', sw]);
-    const outside = this.options.onegateOutside === true;
-    await execa('ip', ['-n', sw, 'link', 'set', 'host0', 'master', outside ? 'br-public' : 'br-private', 'up']);
-    await execa('ip', ['addr', 'add', `${outside ? ONEGATE_PUBLIC_HOST : ONEGATE_HOST}/24`, 'dev', this.#hostLink]);
+    await execa('ip', ['-n', sw, 'link', 'set', 'host0', 'master', 'br-public', 'up']);
+    await execa('ip', ['addr', 'add', `${ONEGATE_HOST}/24`, 'dev', this.#hostLink]);
     await execa('ip', ['link', 'set', this.#hostLink, 'up']);
 
     this.emulator = await startEmulator({
       state: buildServiceState({ serviceId: SERVICE_ID, name: 'OneKE (simulated)', roles: ROLE_ORDER.map((name) => ({ name, vms: [] })) }),
-      host: outside ? ONEGATE_PUBLIC_HOST : ONEGATE_HOST,
+      host: ONEGATE_HOST,
       port: 0,
       ...(this.options.faults ? { faults: this.options.faults } : {}),
     });
@@ -243,8 +245,8 @@ export class SimulatedService {
       await this.net.attach(ns, 'eth0', 'br-public', { mac: macOf(vm.publicIp), addresses: [`${vm.publicIp}/24`] });
       await this.net.attach(ns, 'eth1', 'br-private', { mac: macOf(ip), addresses: [`${ip}/24`] });
     } else {
+      // No gateway on the private network, as in OneKE: the route to OneGate is oneke's to set.
       await this.net.attach(ns, 'eth0', 'br-private', { mac: macOf(ip), addresses: [`${ip}/24`] });
-      if (this.options.onegateOutside) await this.net.ip(ns, ['route', 'add', 'default', 'via', PRIVATE_VIP]);
     }
     await fs.writeFile(path.join(dir, 'context', 'context.sh'), contextSh(this.#contextOf(vm)), { mode: 0o400 });
     this.vms.set(id, vm);
@@ -259,21 +261,34 @@ export class SimulatedService {
       [`ETH${n}_MASK`]: '255.255.255.0',
       [`ETH${n}_NETWORK`]: `${net}.0`,
     });
-    return {
+    // What OpenNebula itself adds to every VM's context.
+    const platform = {
       ONEGATE_ENDPOINT: this.emulator.url,
       VMID: String(vm.id),
       TOKENTXT: vm.token,
+      ...(vm.publicIp ? { ...nic(0, vm.publicIp, PUBLIC_NET), ...nic(1, vm.ip, PRIVATE_NET) } : nic(0, vm.ip, PRIVATE_NET)),
+    };
+    const { official } = this.options;
+    if (official) {
+      const firstVnf = this.ofRole('vnf')[0] ?? vm;
+      const service = officialService({ serviceId: SERVICE_ID, vnfEth0Ip: firstVnf.publicIp ?? '', vnfEth1Ip: firstVnf.ip, ...(official.inputs ? { inputs: official.inputs } : {}) });
+      return { ...service.context[vm.role], ...(vm.role === 'vnf' ? official.vnf : {}), ...platform, ...this.options.context };
+    }
+    return {
+      ...platform,
       SERVICE_ID: String(SERVICE_ID),
       REPORT_READY: 'YES',
-      ...(vm.publicIp ? { ...nic(0, vm.publicIp, PUBLIC_NET), ...nic(1, vm.ip, PRIVATE_NET) } : nic(0, vm.ip, PRIVATE_NET)),
       ONEAPP_VROUTER_ETH0_VIP0: PUBLIC_VIP,
       ONEAPP_VROUTER_ETH1_VIP0: PRIVATE_VIP,
+      ONEAPP_VNF_ROUTER4_ENABLED: 'YES',
       ONEAPP_VNF_NAT4_ENABLED: 'YES',
       ONEAPP_VNF_NAT4_INTERFACES_OUT: 'eth0',
-      ONEAPP_VNF_DNS_ENABLED: 'NO',
+      ONEAPP_VNF_DNS_ENABLED: 'YES',
+      // The only upstream the test networks have is the front-end's address (no DNS server answers
+      // there): the names the cluster needs are the VNF's own zone.
+      ONEAPP_VNF_DNS_NAMESERVERS: ONEGATE_HOST,
       ONEAPP_K8S_WAIT_TIMEOUT: String(this.options.waitTimeout ?? 600),
-      ...(vm.role !== 'vnf' ? { FALLBACK_GW: PRIVATE_VIP } : {}),
-      ...(vm.role !== 'vnf' && this.options.onegateOutside ? { ETH0_GATEWAY: PRIVATE_VIP } : {}),
+      ...(vm.role !== 'vnf' ? { FALLBACK_GW: PRIVATE_VIP, FALLBACK_DNS: PRIVATE_VIP } : {}),
       ...this.options.context,
     };
   }
@@ -460,19 +475,46 @@ export class SimulatedService {
   async kubectlGetNodes(master: SimVm, args: string[] = []): Promise<{ exitCode: number; output: string }> {
     const published = String(this.emulator.vm(master.id)?.USER_TEMPLATE.ONEKE_KUBECONFIG ?? '');
     if (published === '') throw new Error(`master ${master.id} published no ONEKE_KUBECONFIG`);
-    if (!this.#outside) {
-      const ns = await this.net.namespace('outside');
-      await this.net.attach(ns, 'eth0', 'br-public', { addresses: [`${PUBLIC_NET}.200/24`] });
-      await this.net.ip(ns, ['route', 'add', `${PRIVATE_NET}.0/24`, 'via', PUBLIC_VIP]);
-      this.#outside = ns;
-    }
+    const outside = await this.#outsideNs();
     const kubeconfig = path.join(this.dir, 'kubeconfig');
     await fs.writeFile(kubeconfig, Buffer.from(published, 'base64'), { mode: 0o600 });
-    const result = await this.net.run(this.#outside, 'kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', path.join(this.dir, 'kube-cache'), '--request-timeout=20s', 'get', 'nodes', ...args], {
+    const result = await this.net.run(outside, 'kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', path.join(this.dir, 'kube-cache'), '--request-timeout=20s', 'get', 'nodes', ...args], {
       reject: false,
       timeoutMs: 60_000,
     });
     return { exitCode: result.exitCode ?? -1, output: `${result.stdout}\n${result.stderr}`.trim() };
+  }
+
+  /**
+   * A client on the public network, beside the front-end: what a user outside the cluster reaches.
+   * Its route to the private network goes through the VNF's public endpoint (the VIP, else the first
+   * VNF's own address).
+   */
+  async #outsideNs(): Promise<string> {
+    if (!this.#outside) {
+      const ns = await this.net.namespace('outside');
+      await this.net.attach(ns, 'eth0', 'br-public', { addresses: [`${PUBLIC_NET}.200/24`] });
+      const viaVip = this.options.official ? this.options.official.inputs?.ONEAPP_VROUTER_ETH0_VIP0 : PUBLIC_VIP;
+      const via = viaVip || this.ofRole('vnf')[0]?.publicIp;
+      if (via) await this.net.ip(ns, ['route', 'add', `${PRIVATE_NET}.0/24`, 'via', via]);
+      this.#outside = ns;
+    }
+    return this.#outside;
+  }
+
+  /** Runs a program of this machine on the outside client (see #outsideNs). */
+  async outside(file: string, args: string[]) {
+    return this.net.run(await this.#outsideNs(), file, args, { reject: false, timeoutMs: 60_000 });
+  }
+
+  /**
+   * A power cut: every process of the VM killed at once (its keepalived cannot hand over its VIPs),
+   * and its NICs gone with it. The VM stays in the service, as a crashed VM does in OneFlow.
+   */
+  async powerCut(vm: SimVm): Promise<void> {
+    await vm.container.stop({ hard: true });
+    for (const nic of vm.publicIp ? ['eth0', 'eth1'] : ['eth0']) await this.net.ip(vm.ns, ['link', 'set', nic, 'down']);
+    this.event(vm, 'power cut: every process killed, NICs down');
   }
 
   /** Lines of a VM's logs matching a pattern: the agent's files and the journal of every boot (the units' output). */

@@ -22,7 +22,9 @@ describe('a stop signal during configure', () => {
     if (!worker) throw new Error('no worker in the service');
     const root = await tempRoot();
     const context = path.join(await tempRoot(), 'context.sh');
-    await fs.writeFile(context, contextSh(nodeContext(worker, emulator.url, defaultToken(SERVICE_ID, worker.id))));
+    // No private gateway: the worker has no route to set, so it runs in this machine's own network
+    // namespace without touching it (the --root rule would refuse an `ip route` here).
+    await fs.writeFile(context, contextSh({ ...nodeContext(worker, emulator.url, defaultToken(SERVICE_ID, worker.id)), ONEAPP_VROUTER_ETH1_VIP0: '' }));
 
     const child = execa(BINARY, ['--root', root, '--context', context, 'configure'], { reject: false, env: {}, extendEnv: false, stdin: 'ignore', timeout: 120_000 });
     const log = path.join(root, 'var/log/one-appliance/configure.log');

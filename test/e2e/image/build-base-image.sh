@@ -8,7 +8,7 @@
 # It is a Debian 12 (bookworm) root made with mmdebstrap, with a kernel and initramfs, systemd,
 # systemd-networkd (DHCP on eth0), openssh-server, apt, and already installed the packages that the
 # image build would otherwise fetch (prepare-os.sh: curl, jq, ca-certificates; `oneke install`:
-# keepalived, haproxy, nftables, xfsprogs, open-iscsi, nfs-common): the build VM reaches no network,
+# the OS packages of src/install/packages.ts): the build VM reaches no network,
 # so its apt sources are left empty and apt-get update/install find everything in place. The
 # production image starts from Ubuntu 24.04's cloud image instead; Debian is what this machine's apt
 # sources carry, and no cloud image can be downloaded here.
@@ -24,6 +24,10 @@
 # renamed into place last) and is reused. The last line printed is the folder. Needs root.
 set -euo pipefail
 
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "${here}/../../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=appliance-packages.sh
+. "${here}/appliance-packages.sh"
 cache=${ONEKE_TEST_CACHE:-/var/cache/oneke-test}
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -40,6 +44,7 @@ done
 suite=bookworm
 disk_size=4G
 append="root=/dev/vda rw console=ttyS0 net.ifnames=0 biosdevname=0"
+# shellcheck disable=SC2207 # package names have no spaces
 packages=(
     # boot and log in
     systemd systemd-sysv dbus udev kmod linux-image-cloud-amd64 initramfs-tools
@@ -47,7 +52,7 @@ packages=(
     # what prepare-os.sh installs
     curl jq ca-certificates
     # what `oneke install` installs (src/install/packages.ts)
-    keepalived haproxy nftables xfsprogs open-iscsi nfs-common
+    $(appliance_packages "${top}")
     # what generalize.sh and the checks use
     util-linux e2fsprogs
 )

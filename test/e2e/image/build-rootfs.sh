@@ -28,12 +28,16 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "${here}/../../.." && pwd)
 cache=${ONEKE_TEST_CACHE:-/var/cache/oneke-test}
 
-packages=(
-    systemd systemd-sysv dbus iproute2 ca-certificates procps kmod iputils-ping
-    keepalived haproxy unbound nftables xfsprogs e2fsprogs curl jq open-iscsi nfs-common
-    etcd-server etcd-client
-)
 node=${NODE:-${top}/node_modules/node/bin/node}
+# shellcheck source-path=SCRIPTDIR source=appliance-packages.sh
+. "${here}/appliance-packages.sh"
+# shellcheck disable=SC2207 # package names have no spaces
+packages=(
+    systemd systemd-sysv dbus iproute2 ca-certificates procps kmod iputils-ping e2fsprogs curl jq
+    etcd-server etcd-client
+    # what `oneke install` installs: the VMs' root has no apt sources
+    $(appliance_packages "${top}")
+)
 
 say() { printf 'build-rootfs: %s\n' "$*" >&2; }
 die() {
