@@ -18,7 +18,7 @@ import path from 'node:path';
 import { buildServiceState, startEmulator, type EmulatorHandle, type FaultConfig } from '../../src/emulator/index.ts';
 import { contextSh } from '../support/binary.ts';
 import { TestNet, removeLeftovers, type NetProcess } from '../support/netns.ts';
-import { Container, IN_VM, removeContainerLeftovers, vmRootfs } from '../support/nspawn.ts';
+import { allowManyContainers, Container, IN_VM, removeContainerLeftovers, vmRootfs } from '../support/nspawn.ts';
 import { officialService } from '../support/official-template.ts';
 
 export type Role = 'vnf' | 'master' | 'worker' | 'storage';
@@ -164,6 +164,7 @@ export class SimulatedService {
   static async create(options: SimOptions): Promise<SimulatedService> {
     await SimulatedService.lock(options.say);
     await SimulatedService.removeLeftovers();
+    await allowManyContainers();
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oneke-e2e-'));
     // Whose overlays these are, for removeContainerLeftovers after a killed run.
     await fs.writeFile(path.join(dir, 'owner'), String(process.pid));
@@ -330,7 +331,7 @@ export class SimulatedService {
         const hook = text.split('\n').find((l) => l.startsWith('net-90-oneke '));
         return { exitCode: Number(hook?.split(' ')[1] ?? -1), output: await this.#bootOutput(vm) };
       }
-      if (vm.container.leader !== leader) return { exitCode: -1, output: 'the VM stopped before its boot hook ended' };
+      if (vm.container.leader !== leader || !vm.container.running) return { exitCode: -1, output: `the VM stopped before its boot hook ended\n${await this.#bootOutput(vm)}` };
       if (Date.now() > deadline) return { exitCode: -1, output: `no end of the boot hook after 20 minutes\n${await this.#bootOutput(vm)}` };
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -3,7 +3,7 @@
 // key for key, with no second initialisation or join. Real dist/oneke, keepalived, HAProxy, and the
 // RKE2 stand-in with etcd, in network namespaces (test/e2e/harness.ts).
 
-import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -17,25 +17,38 @@ afterAll(() => {
   console.log(`crash and resume: ${counts.killPoints} kill points (${counts.killedMidRun} killed mid-run, ${counts.finishedBeforeKill} finished before the kill)`);
 });
 
-/** The agent's processes of a VM: the hook and oneke runs (units, such as RKE2, keep running, as under systemd). */
+/**
+ * The agent's processes of a VM: the boot hook and the oneke runs under one-context's unit (units of
+ * its own, such as RKE2 and the VNF's sync, keep running, as on a VM whose agent crashed).
+ */
 async function killAgent(vm: SimVm): Promise<number> {
-  const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
-  const pids = ps.stdout
-    .split('\n')
-    .map((line) => line.trim().split(/\s+(.*)/s))
-    .filter(([, args]) => args !== undefined && args.includes(`--root ${vm.root} `) && /(net-90-oneke|oneke\s.*\b(configure|bootstrap)\b)/.test(args) && !args.includes(' vnf sync'))
-    .map(([pid]) => Number(pid));
-  for (const pid of pids) await execa('kill', ['-9', String(pid)], { reject: false });
+  const argsOf = (pid: number): string => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      return ''; // ended meanwhile
+    }
+  };
+  const pids = vm.container.unitPids('one-context.service').filter((pid) => /(net-90-oneke|oneke\s.*\b(configure|bootstrap)\b)/.test(argsOf(pid)));
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Ended meanwhile.
+    }
+  }
   return pids.length;
 }
 
 /** What a VM ends with, with its own address and name replaced: files (path, mode, content) and OneGate keys. */
 async function endState(service: SimulatedService, vm: SimVm): Promise<{ files: Record<string, string>; keys: Record<string, string> }> {
+  // Whole addresses only: 198.51.100.25 must not turn the VIP 198.51.100.254 into `<IP>4`.
+  const whole = (text: string) => new RegExp(`(?<![0-9])${text.replaceAll('.', '\\.')}(?![0-9])`, 'g');
   const normalise = (text: string) =>
     text
-      .replaceAll(vm.ip, '<IP>')
-      .replaceAll(vm.ip.replaceAll('.', '-'), '<IP->')
-      .replaceAll(vm.publicIp ?? '<none>', '<PUBLIC-IP>')
+      .replace(whole(vm.ip), '<IP>')
+      .replace(whole(vm.ip.replaceAll('.', '-')), '<IP->')
+      .replace(whole(vm.publicIp ?? '<none>'), '<PUBLIC-IP>')
       .replace(/oneke-vm-\d+/g, 'oneke-vm-<ID>');
   const files: Record<string, string> = {};
   // The agent's own files; RKE2's data, runtime state, logs and timestamps differ between any two runs.
@@ -107,7 +120,8 @@ describe.skipIf(!isRoot())(`crash and resume (${isRoot() ? 'root' : NEEDS_ROOT})
           counts.killedMidRun += 1;
           service.event(vm, `kill -9 of the agent after ${(afterMs / 1000).toFixed(1)}s`);
         } else counts.finishedBeforeKill += 1;
-        const again = await service.boot(vm);
+        // A new boot of the VM: its systemd shuts down and boots again on the same disk.
+        const again = await service.reboot(vm);
         expect(again.exitCode, again.output.split('\n').slice(-20).join('\n')).toBe(0);
         await service.waitReady([vm]);
         if (role === 'vnf') {
