@@ -8,8 +8,11 @@ packages=(keepalived haproxy unbound bind9-dnsutils iproute2 nftables xfsprogs e
   skopeo docker-registry
   # the image build (test/e2e/image/): the base root, the QEMU guest, the mirror forwarded into it
   mmdebstrap qemu-system-x86 qemu-utils socat openssh-client zstd
-  # every simulated VM a container with real systemd (test/support/nspawn.ts); kubectl from outside
-  systemd-container kubernetes-client)
+  # every simulated VM a container with real systemd (test/support/nspawn.ts)
+  systemd-container)
+# kubectl from outside the cluster: Debian's, unless the machine has one already (another package
+# owning /usr/bin/kubectl would make Debian's fail to install).
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -25,7 +25,10 @@ export type Role = 'vnf' | 'master' | 'worker' | 'storage';
 export const ROLE_ORDER: readonly Role[] = ['vnf', 'master', 'worker', 'storage'];
 
 export const PRIVATE_NET = '198.51.100';
-export const PUBLIC_NET = '203.0.113';
+// The public network's addresses also live on this machine's side (the emulator's cable), so they
+// must not be a range this machine uses to reach anything: 198.18.0.0/15 is set aside for test
+// networks (RFC 2544); the documentation ranges 192.0.2.0/24 and 203.0.113.0/24 are not safe here.
+export const PUBLIC_NET = '198.18.0';
 export const PRIVATE_VIP = `${PRIVATE_NET}.254`;
 export const PUBLIC_VIP = `${PUBLIC_NET}.254`;
 /**
