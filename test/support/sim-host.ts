@@ -32,6 +32,8 @@ export class StandInCluster {
   async start(host: SimHost, unit: string): Promise<void> {
     const config = parse((await host.readFile('/etc/rancher/rke2/config.yaml')) ?? '{}') as { server?: string; token?: string } | null;
     const start = Date.now();
+    // `systemctl start` of a unit that runs already does nothing, as systemd does.
+    if (this.running.get(host.ip) === (unit === 'rke2-server.service' ? 'server' : 'agent')) return;
     if (unit === 'rke2-server.service') {
       const joining = Boolean(config?.server) && !this.running.has(host.ip);
       const kind = !joining ? (this.running.size === 0 ? 'initialise' : 'server') : 'server';
