@@ -21,7 +21,7 @@ afterAll(() => {
  * The agent's processes of a VM: the boot hook and the oneke runs under one-context's unit (units of
  * its own, such as RKE2 and the VNF's sync, keep running, as on a VM whose agent crashed).
  */
-async function killAgent(vm: SimVm): Promise<number> {
+function agentPids(vm: SimVm): number[] {
   const argsOf = (pid: number): string => {
     try {
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
@@ -29,7 +29,11 @@ async function killAgent(vm: SimVm): Promise<number> {
       return ''; // ended meanwhile
     }
   };
-  const pids = vm.container.unitPids('one-context.service').filter((pid) => /(net-90-oneke|oneke\s.*\b(configure|bootstrap)\b)/.test(argsOf(pid)));
+  return vm.container.unitPids('one-context.service').filter((pid) => /(net-90-oneke|oneke\s.*\b(configure|bootstrap)\b)/.test(argsOf(pid)));
+}
+
+async function killAgent(vm: SimVm): Promise<number> {
+  const pids = agentPids(vm);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -38,6 +42,12 @@ async function killAgent(vm: SimVm): Promise<number> {
     }
   }
   return pids.length;
+}
+
+/** Until the VM's boot has reached the agent (its container and systemd come first), at most a minute. */
+async function agentStarted(vm: SimVm): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (agentPids(vm).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** What a VM ends with, with its own address and name replaced: files (path, mode, content) and OneGate keys. */
@@ -101,17 +111,19 @@ describe.skipIf(!isRoot())(`crash and resume (${isRoot() ? 'root' : NEEDS_ROOT})
         durations.set(role, vm.booted?.seconds ?? 5);
       }
 
-      // Kill points per role, spread over that role's uninterrupted boot time.
+      // Kill points per role, spread over the agent's part of that role's uninterrupted boot (the
+      // container and its systemd take the first part of a boot's time: 0.7 of it is the agent's).
       const plan: [Role, number][] = [];
       const points: Record<Role, number> = { vnf: 4, master: 4, worker: 8, storage: 4 };
       for (const role of ['worker', 'storage', 'master', 'vnf'] as const) {
         const n = points[role];
-        for (let i = 0; i < n; i++) plan.push([role, ((i + 0.5) / n) * (durations.get(role) ?? 5) * 1000]);
+        for (let i = 0; i < n; i++) plan.push([role, ((i + 0.5) / n) * 0.7 * (durations.get(role) ?? 5) * 1000]);
       }
 
       for (const [role, afterMs] of plan) {
         const vm = await service.addVm(role);
         const boot = service.boot(vm);
+        await agentStarted(vm);
         await new Promise((r) => setTimeout(r, afterMs));
         const killed = await killAgent(vm);
         counts.killPoints += 1;
