@@ -517,7 +517,11 @@ export class SimulatedService {
    */
   async powerCut(vm: SimVm): Promise<void> {
     await vm.container.stop({ hard: true });
-    for (const nic of vm.publicIp ? ['eth0', 'eth1'] : ['eth0']) await this.net.ip(vm.ns, ['link', 'set', nic, 'down']);
+    // Its addresses go with it (keepalived had no time to take its VIPs away): the VM does not come back.
+    for (const nic of vm.publicIp ? ['eth0', 'eth1'] : ['eth0']) {
+      await this.net.ip(vm.ns, ['link', 'set', nic, 'down']);
+      await this.net.ip(vm.ns, ['addr', 'flush', 'dev', nic]);
+    }
     this.event(vm, 'power cut: every process killed, NICs down');
   }
 
