@@ -29,7 +29,13 @@ function agentPids(vm: SimVm): number[] {
       return ''; // ended meanwhile
     }
   };
-  return vm.container.unitPids('one-context.service').filter((pid) => /(net-90-oneke|oneke\s.*\b(configure|bootstrap)\b)/.test(argsOf(pid)));
+  let pids: number[] = [];
+  try {
+    pids = vm.container.unitPids('one-context.service');
+  } catch {
+    return []; // the container has no cgroup yet: it is still starting
+  }
+  return pids.filter((pid) => /(net-90-oneke|oneke\s.*\b(configure|bootstrap)\b)/.test(argsOf(pid)));
 }
 
 async function killAgent(vm: SimVm): Promise<number> {
