@@ -120,6 +120,7 @@ export class SimulatedService {
   #hostLink = '';
   #clients: NetProcess[] = [];
   #rootfs = '';
+  #tearingDown = false;
   /** The client namespace on the public side (kubectl), once made. */
   #outside = '';
 
@@ -308,7 +309,8 @@ export class SimulatedService {
       ({ exitCode, output }) => {
         const booted = { exitCode, seconds: (Date.now() - started) / 1000, output };
         vm.booted = booted;
-        this.event(vm, booted.exitCode === 0 ? `boot finished in ${booted.seconds.toFixed(1)}s` : `boot FAILED (exit ${booted.exitCode})`);
+        // A boot cut short by the teardown is no failure of the VM's: nothing to say about it.
+        if (!this.#tearingDown) this.event(vm, booted.exitCode === 0 ? `boot finished in ${booted.seconds.toFixed(1)}s` : `boot FAILED (exit ${booted.exitCode})`);
         return booted;
       },
       (error: unknown) => {
@@ -558,6 +560,7 @@ export class SimulatedService {
 
   /** Stops every VM (container, cgroup, overlay), removes every namespace, the machine's cable and the folders. */
   async teardown(): Promise<void> {
+    this.#tearingDown = true;
     for (const client of this.#clients) await client.kill('SIGKILL').catch(() => undefined);
     await Promise.all([...this.vms.values()].map((vm) => vm.container.stop({ hard: true, unmount: true }).catch(() => undefined)));
     await this.emulator?.close().catch(() => undefined);
