@@ -3,7 +3,7 @@
 // VM carries what a formed cluster publishes (READY, node names, the masters' IP, token and
 // kubeconfig, the HAProxy backends of masters and workers).
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { buildServiceState, macFromIp, type BuildVmSpec, type EmulatorState } from '../../src/emulator/index.ts';
 import { nodeNameOf } from '../../src/kubernetes/node-identity.ts';
 import type { RoleName } from '../../src/plan/plan.ts';
@@ -62,8 +62,8 @@ export function layout(shape: Shape): BenchVm[] {
 }
 
 /** A kubeconfig of the usual size (CA, client certificate and key inline), base64 as published. */
-function kubeconfig(): string {
-  const pem = (bytes: number) => randomBytes(bytes).toString('base64');
+function kubeconfig(random: (n: number) => Buffer): string {
+  const pem = (bytes: number) => random(bytes).toString('base64');
   const text = [
     'apiVersion: v1',
     'clusters:',
@@ -105,12 +105,25 @@ export interface StateOptions {
   formed: boolean;
   /** VMs that have published nothing yet (just added to a formed service). */
   fresh?: readonly number[];
+  /** Makes the token and kubeconfig the same on every call (for plans compared byte for byte); random otherwise. */
+  seed?: string;
+}
+
+/** n bytes from a SHA-256 chain over `seed`: stable, not secret. */
+function seededBytes(seed: string): (n: number) => Buffer {
+  let counter = 0;
+  return (n) => {
+    const parts: Buffer[] = [];
+    for (let have = 0; have < n; have += 32) parts.push(createHash('sha256').update(`${seed}:${counter++}`).digest());
+    return Buffer.concat(parts).subarray(0, n);
+  };
 }
 
 export function serviceState(shape: Shape, options: StateOptions): { state: EmulatorState; vms: BenchVm[] } {
   const vms = layout(shape);
-  const token = `K10${randomBytes(32).toString('hex')}::server:${randomBytes(16).toString('hex')}`;
-  const config = kubeconfig();
+  const random = options.seed === undefined ? randomBytes : seededBytes(options.seed);
+  const token = `K10${random(32).toString('hex')}::server:${random(16).toString('hex')}`;
+  const config = kubeconfig(random);
   const spec = (vm: BenchVm): BuildVmSpec => ({
     id: vm.id,
     nics: vm.publicIp ? [{ ip: vm.publicIp, network: 'public' }, { ip: vm.ip }] : [{ ip: vm.ip }],
