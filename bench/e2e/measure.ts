@@ -4,6 +4,7 @@
 //   node bench/e2e/measure.ts <out.json>
 
 import fs from 'node:fs';
+import os from 'node:os';
 import type { SimVm } from '../../test/e2e/harness.ts';
 
 type Harness = typeof import('../../test/e2e/harness.ts');
@@ -21,6 +22,9 @@ export interface E2eFormation {
 export interface E2eData {
   formations: E2eFormation[];
   failover: { seconds: number[]; error?: string };
+  /** When it ran (ISO time) and the machine's load average (1, 5, 15 min) before and after. */
+  started?: string;
+  load?: { before: number[]; after: number[] };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -94,9 +98,11 @@ async function failovers(harness: Harness, service: Service, data: E2eData, roun
 }
 
 export async function measureE2eWith(harness: Harness, rounds = 3): Promise<E2eData> {
-  const data: E2eData = { formations: [], failover: { seconds: [] } };
+  const before = os.loadavg();
+  const data: E2eData = { formations: [], failover: { seconds: [] }, started: new Date().toISOString() };
   data.formations.push(await formation(harness, { vnf: 1, master: 1, worker: 1, storage: 1 }));
   data.formations.push(await formation(harness, { vnf: 2, master: 3, worker: 3, storage: 2 }, (service, d) => failovers(harness, service, d, rounds), data));
+  data.load = { before, after: os.loadavg() };
   return data;
 }
 
