@@ -110,7 +110,7 @@ const vnfMemorySeconds = Number(process.env.BENCH_VNF_MEMORY_SECONDS ?? ctx.pick
 await step('Memory of a VNF', () => measureVnfMemory(ctx, vnfMemorySeconds), (m) => m.section);
 
 const e2eMinutes = Number(process.env.BENCH_E2E_MINUTES ?? ctx.pick(6, 4));
-const e2e = await step('End to end: whole services in network namespaces', () => measureE2e(ctx, e2eMinutes), (r) => r.section);
+const e2e = await step('End to end: whole services of containers with real systemd', () => measureE2e(ctx, e2eMinutes), (r) => r.section);
 if (e2e?.ha) pictures['e2e-timeline.svg'] = e2eTimelineSvg(e2e.ha);
 
 if (process.env.BENCH_IMAGE !== '0') await step('The appliance image (Packer on QEMU TCG)', () => measureImage(ctx, say), (s) => s);
