@@ -4,7 +4,8 @@
 // Environment: BENCH_QUICK=1 (short runs, to try the bench), BENCH_SYNC_SECONDS (how long the
 // vnf sync daemons run, default 360), BENCH_E2E_MINUTES (time limit of the end-to-end part,
 // default 6; 0 skips it), BENCH_VNF_MEMORY_SECONDS (how long the VNF's daemons run together, default
-// 120), BENCH_IMAGE=0 (skips the image build: base image, mirror, Packer, boot).
+// 120), BENCH_IMAGE=0 (skips the image build: VM root file system, base image, mirror, Packer,
+// boot), BENCH_IMAGE_COLD_BASE=0 (the base image from the shared cache, not built cold).
 
 import fs from 'node:fs';
 import os from 'node:os';
