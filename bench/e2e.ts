@@ -9,7 +9,7 @@ import path from 'node:path';
 import { isRoot, ip } from './lib/netns.ts';
 import { REPO, scratch, type BenchContext } from './lib/context.ts';
 import { markdownTable, notMeasured, type Figure, type Section } from './lib/report.ts';
-import { shapeText } from './lib/service-state.ts';
+import { ROLES, shapeText } from './lib/service-state.ts';
 import { fmt, summarize } from './lib/stats.ts';
 import type { E2eData, E2eFormation } from './e2e/measure.ts';
 import { FAILOVER_TARGET_S } from './failover.ts';
@@ -212,6 +212,9 @@ function quickRounds(seconds: readonly number[]): string[] {
   ];
 }
 
+/** Table order: the roles in OneFlow's order, each VM's first boots before the reboots. */
+const roleRank = (key: string) => ROLES.indexOf(key.split(',')[0] as (typeof ROLES)[number]) * 2 + (key.includes(',') ? 1 : 0);
+
 /** The section and its figures from what bench/e2e/measure.ts wrote; `how` says how it ran. */
 export function e2eSection(data: E2eData, how: string): E2eResult {
   const failoverTarget = `≤ ${FAILOVER_TARGET_S} s`;
@@ -261,7 +264,7 @@ export function e2eSection(data: E2eData, how: string): E2eResult {
     markdownTable(
       ['service', 'role', 'boots', 'boot → READY, median', 'min–max'],
       data.formations.flatMap((f) =>
-        [...bootToReady(f)].map(([role, seconds]) => {
+        [...bootToReady(f)].sort(([a], [b]) => roleRank(a) - roleRank(b)).map(([role, seconds]) => {
           const r = summarize(seconds);
           return [shapeText(f.shape), role, String(r.n), `${r.median.toFixed(1)} s`, `${r.min.toFixed(1)}–${r.max.toFixed(1)} s`];
         }),
