@@ -207,8 +207,8 @@ function quickRounds(seconds: readonly number[]): string[] {
     '',
     `Round${quick.length > 1 ? 's' : ''} ${quick.join(', ')} took less than the ${SILENT_FAILOVER_MIN_S} s that a master dying in silence takes at least ` +
       '(3 adverts of 1 s plus the skew, after its last advert): the other VNF heard a goodbye (priority-0) advert, as when keepalived\'s parent alone ' +
-      'is killed. Most likely the VRRP child learnt of its parent\'s death before its own SIGKILL reached it (`crashUnit` kills the unit\'s processes ' +
-      'one after the other): that round measures a graceful handover, not a crash.',
+      'is killed: that round measures a graceful handover, not a crash. (Runs measured before `crashUnit` killed a unit\'s cgroup at once with ' +
+      'cgroup.kill, instead of its processes one after the other, let the VRRP child learn of its parent\'s death first.)',
   ];
 }
 

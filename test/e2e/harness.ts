@@ -424,19 +424,11 @@ export class SimulatedService {
   }
 
   /**
-   * A crash of a unit: kill -9 of every process of it (its cgroup in the VM), leaving what systemd
+   * A crash of a unit: kill -9 of every process of it at once (its cgroup in the VM), leaving what systemd
    * does next (Restart=, or nothing) to the VM's systemd.
    */
   crashUnit(vm: SimVm, unit: string): number[] {
-    const pids = vm.container.unitPids(unit);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    return pids;
+    return vm.container.killUnit(unit);
   }
 
   /** The VNF that holds the public VIP now, if any. */

@@ -226,6 +226,34 @@ export class Container {
 
   /** The machine's PIDs of the processes of a unit of the VM (from its cgroup), for a crash by hand. */
   unitPids(unit: string): number[] {
+    return this.#unitCgroups(unit).flatMap(cgroupPids);
+  }
+
+  /**
+   * SIGKILL to every process of a unit at once, as a crash kills them (cgroup.kill): killed one by
+   * one, a child that outlives its parent for a moment can still act on the parent's death (keepalived's
+   * VRRP child then sends a goodbye advert). Returns the PIDs it had.
+   */
+  killUnit(unit: string): number[] {
+    const dirs = this.#unitCgroups(unit);
+    const pids = dirs.flatMap(cgroupPids);
+    for (const dir of dirs) {
+      try {
+        fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+      } catch {
+        for (const pid of cgroupPids(dir)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+      }
+    }
+    return pids;
+  }
+
+  #unitCgroups(unit: string): string[] {
     const found: string[] = [];
     const walk = (d: string) => {
       for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
@@ -236,7 +264,7 @@ export class Container {
       }
     };
     walk(path.join(CGROUP_ROOTS[1], this.options.name));
-    return found.flatMap(cgroupPids);
+    return found;
   }
 
   /**
