@@ -6,7 +6,8 @@ import type { Config, HostPort } from '../config/index.ts';
 import { isIpv4, isIpv6 } from '../config/parsers.ts';
 import { InternalError } from '../errors.ts';
 import { generatedOrUser, helmChartConfig } from './manifest-file.ts';
-import type { Addon, KubernetesObject } from './manifest-file.ts';
+import type { Addon } from './addon.ts';
+import type { KubernetesObject } from './manifest-file.ts';
 
 export const CILIUM_CONFIG_FILE = 'rke2-cilium-config.yaml';
 export const CILIUM_POOL_NAME = 'default';

@@ -2,7 +2,7 @@
 // Whereabouts gives the extra interfaces cluster-wide IP management, which Multus alone lacks.
 
 import { generatedOrUser, helmChartConfig } from './manifest-file.ts';
-import type { Addon } from './manifest-file.ts';
+import type { Addon } from './addon.ts';
 
 export const MULTUS_CONFIG_FILE = 'rke2-multus-config.yaml';
 
