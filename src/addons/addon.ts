@@ -35,6 +35,12 @@ export interface AddonChart {
   readonly images: (values: unknown) => ChartImageEntry[];
 }
 
+/** A setting that the add-ons do not use with this configuration, for a warning. */
+export interface IgnoredAddonSetting {
+  readonly variable: string;
+  readonly reason: string;
+}
+
 export interface Addon {
   readonly name: string;
   /** Whether this add-on is used with this configuration. */
@@ -43,6 +49,8 @@ export interface Addon {
   readonly manifests?: (config: Config) => ManifestFile[];
   /** The chart `oneke install` prepares at image build; configure links it when `appliesTo` is true. */
   readonly chart?: AddonChart;
+  /** Its settings that have no effect with this configuration. Called whether it applies or not. */
+  readonly ignoredSettings?: (config: Config) => IgnoredAddonSetting[];
 }
 
 /** An add-on with a prepared chart. */

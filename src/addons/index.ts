@@ -5,11 +5,11 @@
 
 import type { Config } from '../config/index.ts';
 import { InternalError } from '../errors.ts';
-import type { Addon } from './addon.ts';
+import type { Addon, IgnoredAddonSetting } from './addon.ts';
 import type { ManifestFile } from './manifest-file.ts';
 import { ADDONS } from './registry.ts';
 
-export type { Addon, AddonChart, ChartAddon, ChartAddonName, ChartImageEntry } from './addon.ts';
+export type { Addon, AddonChart, ChartAddon, ChartAddonName, ChartImageEntry, IgnoredAddonSetting } from './addon.ts';
 export { entriesAt, isRecord, valueAt } from './addon.ts';
 export type { ManifestFile } from './manifest-file.ts';
 export { ADDONS, CHART_ADDONS, chartAddon } from './registry.ts';
@@ -51,42 +51,11 @@ export function addonManifests(config: Config, addons: readonly Addon[] = ADDONS
   return files;
 }
 
-/** A setting that the add-ons do not use with this configuration, for a warning. */
-export interface IgnoredAddonSetting {
-  readonly variable: string;
-  readonly reason: string;
-}
-
 /**
  * Settings that are valid on their own but have no effect here, so that nothing is dropped without a
- * word: the caller logs them as warnings (or a config rule turns them into issues).
+ * word: the caller logs them as warnings (or a config rule turns them into issues). Each add-on
+ * says which of its own settings it ignores, in the registry's order.
  */
-export function ignoredAddonSettings(config: Config): IgnoredAddonSetting[] {
-  const { cni, cniConfig, multus: multusSettings, cilium: ciliumSettings } = config.k8s;
-  const metallbSettings = config.addons.metallb;
-  const ignored: IgnoredAddonSetting[] = [];
-  const ignore = (variable: string, reason: string): void => {
-    ignored.push({ variable, reason });
-  };
-  const ciliumRanges = 'ONEAPP_K8S_CILIUM_RANGE*';
-  if (cni !== 'cilium') {
-    if (ciliumSettings.bgpEnabled) ignore('ONEAPP_K8S_CILIUM_BGP_ENABLED', `the CNI plugin is ${cni}, not cilium`);
-    if (ciliumSettings.ranges.length > 0) ignore(ciliumRanges, `the CNI plugin is ${cni}, not cilium`);
-  } else if (cniConfig !== undefined) {
-    const reason = 'ONEAPP_K8S_CNI_CONFIG replaces the generated Cilium config';
-    if (ciliumSettings.bgpEnabled) ignore('ONEAPP_K8S_CILIUM_BGP_ENABLED', reason);
-    if (ciliumSettings.ranges.length > 0) ignore(ciliumRanges, reason);
-  } else if (!ciliumSettings.bgpEnabled && ciliumSettings.ranges.length > 0) {
-    ignore(ciliumRanges, 'the Cilium LB pool is made only with ONEAPP_K8S_CILIUM_BGP_ENABLED=YES');
-  }
-  if (!multusSettings.enabled && multusSettings.config !== undefined) {
-    ignore('ONEAPP_K8S_MULTUS_CONFIG', 'ONEAPP_K8S_MULTUS_ENABLED is NO');
-  }
-  if (!metallbSettings.enabled) {
-    if (metallbSettings.config !== undefined) ignore('ONEAPP_K8S_METALLB_CONFIG', 'ONEAPP_K8S_METALLB_ENABLED is NO');
-    if (metallbSettings.ranges.length > 0) ignore('ONEAPP_K8S_METALLB_RANGE*', 'ONEAPP_K8S_METALLB_ENABLED is NO');
-  } else if (metallbSettings.config !== undefined && metallbSettings.ranges.length > 0) {
-    ignore('ONEAPP_K8S_METALLB_RANGE*', 'ONEAPP_K8S_METALLB_CONFIG replaces the generated MetalLB pool');
-  }
-  return ignored;
+export function ignoredAddonSettings(config: Config, addons: readonly Addon[] = ADDONS): IgnoredAddonSetting[] {
+  return addons.flatMap((addon) => addon.ignoredSettings?.(config) ?? []);
 }

@@ -6,7 +6,7 @@
 import type { AddressRange, Config } from '../config/index.ts';
 import { ipv4ToNumber, isIpv4 } from '../config/parsers.ts';
 import { InternalError } from '../errors.ts';
-import type { ChartAddon } from './addon.ts';
+import type { ChartAddon, IgnoredAddonSetting } from './addon.ts';
 import { valueAt } from './addon.ts';
 import { generatedOrUser, HELM_API, RKE2_CHART_NAMESPACE, toPlainYaml } from './manifest-file.ts';
 import type { KubernetesObject } from './manifest-file.ts';
@@ -73,6 +73,22 @@ export function metallbClassOverride(loadBalancerClass: string): string {
   })}`;
 }
 
+/** The ranges and the user's config when MetalLB is off, the ranges when the user's config replaces the pool. */
+function ignoredMetallbSettings(config: Config): IgnoredAddonSetting[] {
+  const settings = config.addons.metallb;
+  const ignored: IgnoredAddonSetting[] = [];
+  const ignore = (variable: string, reason: string): void => {
+    ignored.push({ variable, reason });
+  };
+  if (!settings.enabled) {
+    if (settings.config !== undefined) ignore('ONEAPP_K8S_METALLB_CONFIG', 'ONEAPP_K8S_METALLB_ENABLED is NO');
+    if (settings.ranges.length > 0) ignore('ONEAPP_K8S_METALLB_RANGE*', 'ONEAPP_K8S_METALLB_ENABLED is NO');
+  } else if (settings.config !== undefined && settings.ranges.length > 0) {
+    ignore('ONEAPP_K8S_METALLB_RANGE*', 'ONEAPP_K8S_METALLB_CONFIG replaces the generated MetalLB pool');
+  }
+  return ignored;
+}
+
 export const metallb: ChartAddon = {
   name: 'metallb',
   appliesTo: (config) => config.addons.metallb.enabled,
@@ -96,4 +112,5 @@ export const metallb: ChartAddon = {
       ...(valueAt(values, 'speaker', 'frr', 'enabled') !== false ? [{ entry: valueAt(values, 'speaker', 'frr', 'image'), where: 'speaker.frr.image' }] : []),
     ],
   },
+  ignoredSettings: ignoredMetallbSettings,
 };
