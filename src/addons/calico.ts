@@ -2,7 +2,7 @@
 // the API server is needed here.
 
 import { generatedOrUser, helmChartConfig } from './manifest-file.ts';
-import type { Addon } from './manifest-file.ts';
+import type { Addon } from './addon.ts';
 
 export const CALICO_CONFIG_FILE = 'rke2-calico-config.yaml';
 

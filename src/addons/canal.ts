@@ -2,7 +2,7 @@
 // with canal, so nothing about the API server is needed here.
 
 import { generatedOrUser, helmChartConfig } from './manifest-file.ts';
-import type { Addon } from './manifest-file.ts';
+import type { Addon } from './addon.ts';
 
 export const CANAL_CONFIG_FILE = 'rke2-canal-config.yaml';
 

@@ -6,7 +6,8 @@ import type { Config, HostPort } from '../config/index.ts';
 import { isIpv4, isIpv6 } from '../config/parsers.ts';
 import { InternalError } from '../errors.ts';
 import { generatedOrUser, helmChartConfig } from './manifest-file.ts';
-import type { Addon, KubernetesObject } from './manifest-file.ts';
+import type { Addon, IgnoredAddonSetting } from './addon.ts';
+import type { KubernetesObject } from './manifest-file.ts';
 
 export const CILIUM_CONFIG_FILE = 'rke2-cilium-config.yaml';
 export const CILIUM_POOL_NAME = 'default';
@@ -87,9 +88,31 @@ function ciliumObjects(config: Config): KubernetesObject[] {
   return objects;
 }
 
+/** BGP and the LB ranges, when another CNI runs, the user's config replaces ours, or BGP is off. */
+function ignoredCiliumSettings(config: Config): IgnoredAddonSetting[] {
+  const { cni, cniConfig, cilium: ciliumSettings } = config.k8s;
+  const ignored: IgnoredAddonSetting[] = [];
+  const ignore = (variable: string, reason: string): void => {
+    ignored.push({ variable, reason });
+  };
+  const ciliumRanges = 'ONEAPP_K8S_CILIUM_RANGE*';
+  if (cni !== 'cilium') {
+    if (ciliumSettings.bgpEnabled) ignore('ONEAPP_K8S_CILIUM_BGP_ENABLED', `the CNI plugin is ${cni}, not cilium`);
+    if (ciliumSettings.ranges.length > 0) ignore(ciliumRanges, `the CNI plugin is ${cni}, not cilium`);
+  } else if (cniConfig !== undefined) {
+    const reason = 'ONEAPP_K8S_CNI_CONFIG replaces the generated Cilium config';
+    if (ciliumSettings.bgpEnabled) ignore('ONEAPP_K8S_CILIUM_BGP_ENABLED', reason);
+    if (ciliumSettings.ranges.length > 0) ignore(ciliumRanges, reason);
+  } else if (!ciliumSettings.bgpEnabled && ciliumSettings.ranges.length > 0) {
+    ignore(ciliumRanges, 'the Cilium LB pool is made only with ONEAPP_K8S_CILIUM_BGP_ENABLED=YES');
+  }
+  return ignored;
+}
+
 export const cilium: Addon = {
   name: 'cilium',
   appliesTo: (config) => config.k8s.cni === 'cilium',
   // One file, so that dropping the pool later (BGP turned off) prunes it with the rest of the file.
   manifests: (config) => [generatedOrUser(CILIUM_CONFIG_FILE, config.k8s.cniConfig, () => ciliumObjects(config))],
+  ignoredSettings: ignoredCiliumSettings,
 };

@@ -1,25 +1,37 @@
-// The add-on manifests a master writes into RKE2's manifests folder (contract §6, "Add-ons"). An
-// explicit, ordered registry: no directory scanning, and the order of the files is stable.
+// The add-ons (contract §6, "Add-ons"): one registry (registry.ts) that `oneke install` and the node
+// plan both read, one file per add-on. An explicit, ordered registry: no directory scanning, and the
+// order of the files is stable. Here: the manifests a master writes into RKE2's manifests folder, and
+// the settings that have no effect.
 
 import type { Config } from '../config/index.ts';
 import { InternalError } from '../errors.ts';
-import { calico } from './calico.ts';
-import { canal } from './canal.ts';
-import { cilium } from './cilium.ts';
-import type { Addon, ManifestFile } from './manifest-file.ts';
-import { metallb } from './metallb.ts';
-import { multus } from './multus.ts';
+import type { Addon, IgnoredAddonSetting } from './addon.ts';
+import type { ManifestFile } from './manifest-file.ts';
+import { ADDONS } from './registry.ts';
 
-export type { Addon, ManifestFile } from './manifest-file.ts';
+export type { Addon, AddonChart, ChartAddon, ChartAddonName, ChartImageEntry, IgnoredAddonSetting } from './addon.ts';
+export { entriesAt, isRecord, valueAt } from './addon.ts';
+export type { ManifestFile } from './manifest-file.ts';
+export { ADDONS, CHART_ADDONS, chartAddon } from './registry.ts';
 export { CALICO_CONFIG_FILE } from './calico.ts';
 export { CANAL_CONFIG_FILE } from './canal.ts';
 export { CILIUM_CONFIG_FILE, CILIUM_POOL_NAME, ciliumPoolApiVersion } from './cilium.ts';
 export type { CiliumPoolApiVersion } from './cilium.ts';
-export { METALLB_CONFIG_FILE, METALLB_NAMESPACE, METALLB_POOL_NAME, metallbAddress, metallbChartValues } from './metallb.ts';
+export { longhornRetainStorageClass, longhornValues, STORAGE_NODE_LABEL, STORAGE_NODE_TAINT } from './longhorn.ts';
+export {
+  METALLB_CLASS_FILE,
+  METALLB_CONFIG_FILE,
+  METALLB_NAMESPACE,
+  METALLB_POOL_NAME,
+  METALLB_RELEASE,
+  metallbAddress,
+  metallbChartValues,
+  metallbClassOverride,
+} from './metallb.ts';
 export { MULTUS_CONFIG_FILE } from './multus.ts';
-
-/** The primary CNI first, then Multus in front of it, then the rest. */
-export const ADDONS: readonly Addon[] = Object.freeze([cilium, canal, calico, multus, metallb]);
+export { addonManifest, addonValues, helmChart, preparedManifest, preparedManifestNames } from './prepared-manifest.ts';
+export type { PreparedManifest } from './prepared-manifest.ts';
+export { NODEPORT_OFFSET, TRAEFIK_NODE_PORTS, TRAEFIK_REPLICAS, traefikValues } from './traefik.ts';
 
 /** RKE2 names the Addon that tracks a file after the part before its first dot. */
 function addonNameOf(fileName: string): string {
@@ -28,7 +40,7 @@ function addonNameOf(fileName: string): string {
 
 /** Everything a master writes, in a stable order. `addons` is a seam for tests. */
 export function addonManifests(config: Config, addons: readonly Addon[] = ADDONS): ManifestFile[] {
-  const files = addons.filter((addon) => addon.appliesTo(config)).flatMap((addon) => addon.manifests(config));
+  const files = addons.filter((addon) => addon.appliesTo(config)).flatMap((addon) => addon.manifests?.(config) ?? []);
   // Two files with one Addon name would prune each other's objects in turn.
   const seen = new Set<string>();
   for (const file of files) {
@@ -39,42 +51,11 @@ export function addonManifests(config: Config, addons: readonly Addon[] = ADDONS
   return files;
 }
 
-/** A setting that the add-ons do not use with this configuration, for a warning. */
-export interface IgnoredAddonSetting {
-  readonly variable: string;
-  readonly reason: string;
-}
-
 /**
  * Settings that are valid on their own but have no effect here, so that nothing is dropped without a
- * word: the caller logs them as warnings (or a config rule turns them into issues).
+ * word: the caller logs them as warnings (or a config rule turns them into issues). Each add-on
+ * says which of its own settings it ignores, in the registry's order.
  */
-export function ignoredAddonSettings(config: Config): IgnoredAddonSetting[] {
-  const { cni, cniConfig, multus: multusSettings, cilium: ciliumSettings } = config.k8s;
-  const metallbSettings = config.addons.metallb;
-  const ignored: IgnoredAddonSetting[] = [];
-  const ignore = (variable: string, reason: string): void => {
-    ignored.push({ variable, reason });
-  };
-  const ciliumRanges = 'ONEAPP_K8S_CILIUM_RANGE*';
-  if (cni !== 'cilium') {
-    if (ciliumSettings.bgpEnabled) ignore('ONEAPP_K8S_CILIUM_BGP_ENABLED', `the CNI plugin is ${cni}, not cilium`);
-    if (ciliumSettings.ranges.length > 0) ignore(ciliumRanges, `the CNI plugin is ${cni}, not cilium`);
-  } else if (cniConfig !== undefined) {
-    const reason = 'ONEAPP_K8S_CNI_CONFIG replaces the generated Cilium config';
-    if (ciliumSettings.bgpEnabled) ignore('ONEAPP_K8S_CILIUM_BGP_ENABLED', reason);
-    if (ciliumSettings.ranges.length > 0) ignore(ciliumRanges, reason);
-  } else if (!ciliumSettings.bgpEnabled && ciliumSettings.ranges.length > 0) {
-    ignore(ciliumRanges, 'the Cilium LB pool is made only with ONEAPP_K8S_CILIUM_BGP_ENABLED=YES');
-  }
-  if (!multusSettings.enabled && multusSettings.config !== undefined) {
-    ignore('ONEAPP_K8S_MULTUS_CONFIG', 'ONEAPP_K8S_MULTUS_ENABLED is NO');
-  }
-  if (!metallbSettings.enabled) {
-    if (metallbSettings.config !== undefined) ignore('ONEAPP_K8S_METALLB_CONFIG', 'ONEAPP_K8S_METALLB_ENABLED is NO');
-    if (metallbSettings.ranges.length > 0) ignore('ONEAPP_K8S_METALLB_RANGE*', 'ONEAPP_K8S_METALLB_ENABLED is NO');
-  } else if (metallbSettings.config !== undefined && metallbSettings.ranges.length > 0) {
-    ignore('ONEAPP_K8S_METALLB_RANGE*', 'ONEAPP_K8S_METALLB_CONFIG replaces the generated MetalLB pool');
-  }
-  return ignored;
+export function ignoredAddonSettings(config: Config, addons: readonly Addon[] = ADDONS): IgnoredAddonSetting[] {
+  return addons.flatMap((addon) => addon.ignoredSettings?.(config) ?? []);
 }

@@ -1,8 +1,7 @@
-// The shape every add-on module shares, and the few helpers that turn objects into manifest text.
+// The files a master writes, and the few helpers that turn objects into manifest text.
 // Pure: objects in, text out. YAML is always built as objects and stringified, never concatenated.
 
 import { stringify } from 'yaml';
-import type { Config } from '../config/index.ts';
 import { InternalError } from '../errors.ts';
 
 /** One file a master writes into RKE2's manifests folder. */
@@ -12,19 +11,12 @@ export interface ManifestFile {
   content: string;
 }
 
-export interface Addon {
-  readonly name: string;
-  /** Whether this add-on writes anything for this configuration. */
-  readonly appliesTo: (config: Config) => boolean;
-  /** Only called when `appliesTo` is true. */
-  readonly manifests: (config: Config) => ManifestFile[];
-}
-
 /** Kubernetes objects as plain data, in the key order they are written. */
 export type KubernetesObject = Readonly<Record<string, unknown>>;
 
-export const HELM_CHART_CONFIG_API = 'helm.cattle.io/v1';
-/** RKE2's bundled charts live here, so their HelmChartConfigs must too. */
+/** helm-controller's API: HelmChart and HelmChartConfig. */
+export const HELM_API = 'helm.cattle.io/v1';
+/** RKE2's bundled charts live here, so their HelmChartConfigs must too; so do the prepared HelmCharts. */
 export const RKE2_CHART_NAMESPACE = 'kube-system';
 
 /**
@@ -36,6 +28,14 @@ function toYaml(value: unknown): string {
   return stringify(value, { version: '1.1', lineWidth: 0 });
 }
 
+// No anchors and aliases for shared objects (the tolerations): plain YAML for people and for Helm.
+const PLAIN_YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
+
+/** The YAML of the prepared manifests (`oneke install`) and of what configure lays over them. */
+export function toPlainYaml(value: unknown): string {
+  return stringify(value, PLAIN_YAML_OPTIONS);
+}
+
 /** One or more objects as one file: documents joined with `---`, ending with a newline. */
 export function renderDocuments(objects: readonly KubernetesObject[]): string {
   if (objects.length === 0) throw new InternalError('a manifest file must hold at least one object');
@@ -45,7 +45,7 @@ export function renderDocuments(objects: readonly KubernetesObject[]): string {
 /** A HelmChartConfig that overlays `values` on the RKE2 chart of the same name. */
 export function helmChartConfig(chart: string, values: KubernetesObject): KubernetesObject {
   return {
-    apiVersion: HELM_CHART_CONFIG_API,
+    apiVersion: HELM_API,
     kind: 'HelmChartConfig',
     metadata: { name: chart, namespace: RKE2_CHART_NAMESPACE },
     spec: { valuesContent: toYaml(values) },

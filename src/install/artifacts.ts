@@ -15,6 +15,7 @@
 // file named by `checksumSource` (RKE2's sha256sum-<arch>.txt, Helm's .sha256sum, the chart
 // repository index's `digest`), ideally checked against a second download.
 
+import { CHART_ADDONS, chartAddon, type ChartAddonName } from '../addons/index.ts';
 import type { Config } from '../config/index.ts';
 import { RuntimeProblem } from '../errors.ts';
 import { CHART_ARCHIVES, RKE2_AIRGAP_IMAGES } from '../kubernetes/paths.ts';
@@ -34,9 +35,6 @@ export function archOf(nodeArch: string = process.arch): Arch {
   return arch;
 }
 
-export type Addon = 'longhorn' | 'metallb' | 'traefik';
-export const ADDONS: readonly Addon[] = ['longhorn', 'metallb', 'traefik'];
-
 export type ArtifactKind = 'rke2' | 'helm' | 'chart' | 'airgap-images';
 
 export interface Artifact {
@@ -55,7 +53,7 @@ export interface Artifact {
   readonly target: string;
   /** Unpacked and then removed (RKE2, Helm), or kept where it is (charts, image archives). */
   readonly keep: boolean;
-  readonly addon?: Addon;
+  readonly addon?: ChartAddonName;
 }
 
 /** One pinned checksum, with where the value was read. */
@@ -95,50 +93,14 @@ export type AirgapImageSet = (typeof AIRGAP_IMAGE_SETS)[number];
 
 const RKE2_RELEASES = 'https://github.com/rancher/rke2/releases/download';
 
-interface ChartSource {
-  readonly title: string;
-  readonly url: (version: string) => string;
-  readonly index: string;
-}
-
-/** The charts' own repositories: the archive URLs their index.yaml lists. */
-const CHART_SOURCES: Readonly<Record<Addon, ChartSource>> = {
-  longhorn: {
-    title: 'Longhorn chart',
-    url: (v) => `https://github.com/longhorn/charts/releases/download/longhorn-${v}/longhorn-${v}.tgz`,
-    index: 'https://charts.longhorn.io/index.yaml',
-  },
-  metallb: {
-    title: 'MetalLB chart',
-    url: (v) => `https://github.com/metallb/metallb/releases/download/metallb-chart-${v}/metallb-${v}.tgz`,
-    index: 'https://metallb.github.io/metallb/index.yaml',
-  },
-  traefik: {
-    title: 'Traefik chart',
-    url: (v) => `https://traefik.github.io/charts/traefik/traefik-${v}.tgz`,
-    index: 'https://traefik.github.io/charts/index.yaml',
-  },
-};
-
-function chartVersion(config: Config, addon: Addon): string {
-  switch (addon) {
-    case 'longhorn':
-      return config.versions.longhornChart;
-    case 'metallb':
-      return config.versions.metallbChart;
-    case 'traefik':
-      return config.versions.traefikChart;
-  }
-}
-
 /** `3.18.6` also when written `v3.18.6` (Helm's file names add the `v`). */
 function helmVersion(config: Config): string {
   return config.versions.helm.replace(/^v/, '');
 }
 
 /** The chart archive of an add-on: its file name and VM path under CHART_ARCHIVES. */
-export function chartArchive(config: Config, addon: Addon): { file: string; target: string } {
-  const file = `${addon}-${chartVersion(config, addon)}.tgz`;
+export function chartArchive(config: Config, addon: ChartAddonName): { file: string; target: string } {
+  const file = `${addon}-${chartAddon(addon).chart.version(config)}.tgz`;
   return { file, target: `${CHART_ARCHIVES}/${file}` };
 }
 
@@ -173,20 +135,20 @@ export function planArtifacts(config: Config, arch: Arch): Artifact[] {
       keep: false,
     },
   ];
-  for (const addon of ADDONS) {
-    const version = chartVersion(config, addon);
-    const source = CHART_SOURCES[addon];
-    const { file, target } = chartArchive(config, addon);
+  // The charts' own repositories: the archive URLs their index.yaml lists.
+  for (const { name, chart } of CHART_ADDONS) {
+    const version = chart.version(config);
+    const { file, target } = chartArchive(config, name);
     artifacts.push({
       file,
       kind: 'chart',
       version,
-      label: `${source.title} ${version}`,
-      upstreamUrl: source.url(version),
-      checksumSource: `the digest of ${addon} ${version} in ${source.index}`,
+      label: `${chart.title} ${version}`,
+      upstreamUrl: chart.url(version),
+      checksumSource: `the digest of ${name} ${version} in ${chart.index}`,
       target,
       keep: true,
-      addon,
+      addon: name,
     });
   }
   if (config.airgapped) {

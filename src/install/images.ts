@@ -2,14 +2,9 @@
 // images, from where, and the digest each must have. Pure: no I/O (image-copy.ts does the copying).
 //
 // Which images: read from the chart archives themselves (already verified against their SHA-256),
-// at the places where each chart names its images, so that the list follows the pinned chart
-// versions and is never guessed:
-// - Longhorn: every `image.longhorn.*` and `image.csi.*` entry of values.yaml, as Longhorn's own
-//   air-gap list (deploy/longhorn-images.txt) names them;
-// - MetalLB: `controller.image`, `speaker.image` and, when FRR is on (the chart's default),
-//   `speaker.frr.image`; an empty tag is the chart's appVersion, as its templates do;
-// - Traefik: `image` (registry, repository, tag; an empty tag is the chart's appVersion).
-// The reference finds them by rendering the charts (`helm template`) and from longhorn-images.txt.
+// at the places where each chart names its images (each add-on's `chart.images` in src/addons), so
+// that the list follows the pinned chart versions and is never guessed; an empty tag is the chart's
+// appVersion, as the charts' templates do. The reference finds them by rendering the charts (`helm template`) and from longhorn-images.txt.
 //
 // Digest policy (the same as for downloads, see artifacts.ts): every image is copied by digest and
 // the digest is trusted only from PINNED_IMAGE_DIGESTS or from the operator's sha256sum-format list
@@ -19,13 +14,14 @@
 // Take each value from `skopeo inspect --format '{{.Digest}}' docker://<reference>` (the digest of
 // the manifest list, so that one value covers every architecture), ideally from two networks.
 
+import { chartAddon, isRecord, valueAt, type ChartAddonName } from '../addons/index.ts';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { showValue } from '../config/index.ts';
-import { resolveTrusted, type Addon, type Arch, type ChecksumList, type ChecksumResolution } from './artifacts.ts';
+import { resolveTrusted, type Arch, type ChecksumList, type ChecksumResolution } from './artifacts.ts';
 
 /** One container image that an add-on's chart runs. */
 export interface AddonImage {
-  readonly addon: Addon;
+  readonly addon: ChartAddonName;
   /** Registry host, `docker.io` when the chart names none. */
   readonly registry: string;
   /** Path in the registry: `longhornio/longhorn-manager`, `library/traefik`. */
@@ -57,7 +53,7 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
  * (`docker.io` by default, `library/` for one-component Docker Hub names). Anything that is not a
  * plain image name is refused: these strings end up in skopeo's argv and in file names.
  */
-export function addonImage(addon: Addon, name: string, tag: string, registry?: string): AddonImage {
+export function addonImage(addon: ChartAddonName, name: string, tag: string, registry?: string): AddonImage {
   const where = `the ${addon} chart's image ${showValue(`${registry ? `${registry}/` : ''}${name}:${tag}`)}`;
   let host = registry?.trim() || undefined;
   let path = name.trim();
@@ -78,24 +74,12 @@ export function addonImage(addon: Addon, name: string, tag: string, registry?: s
   return { addon, registry: host, repository: path, tag, reference, archive: `one-${addon}_${path.replaceAll('/', '_')}_${tag}.tar.zst` };
 }
 
-type Values = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Values {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
 }
 
-function at(values: unknown, ...keys: string[]): unknown {
-  let current = values;
-  for (const key of keys) current = isRecord(current) ? current[key] : undefined;
-  return current;
-}
-
 /** `{registry?, repository, tag}` at one place of the values; the tag falls back to appVersion. */
-function imageAt(addon: Addon, entry: unknown, appVersion: string, where: string, issues: ConfigIssue[]): AddonImage | undefined {
+function imageAt(addon: ChartAddonName, entry: unknown, appVersion: string, where: string, issues: ConfigIssue[]): AddonImage | undefined {
   if (!isRecord(entry)) return undefined;
   const repository = text(entry.repository);
   if (repository === '') return undefined;
@@ -118,30 +102,15 @@ function imageAt(addon: Addon, entry: unknown, appVersion: string, where: string
  * without duplicates. Throws ConfigError when the chart names none where it should: an air-gapped
  * image without them would fail only later, in the cluster.
  */
-export function imagesOfChart(addon: Addon, values: unknown, chart: unknown): AddonImage[] {
-  const appVersion = text(at(chart, 'appVersion'));
+export function imagesOfChart(addon: ChartAddonName, values: unknown, chart: unknown): AddonImage[] {
+  const appVersion = text(valueAt(chart, 'appVersion'));
   const issues: ConfigIssue[] = [];
   const found: AddonImage[] = [];
   const add = (entry: unknown, where: string) => {
     const image = imageAt(addon, entry, appVersion, where, issues);
     if (image !== undefined && !found.some((f) => f.reference === image.reference)) found.push(image);
   };
-  switch (addon) {
-    case 'longhorn':
-      for (const group of ['longhorn', 'csi']) {
-        const entries = at(values, 'image', group);
-        if (isRecord(entries)) for (const [key, entry] of Object.entries(entries)) add(entry, `image.${group}.${key}`);
-      }
-      break;
-    case 'metallb':
-      add(at(values, 'controller', 'image'), 'controller.image');
-      add(at(values, 'speaker', 'image'), 'speaker.image');
-      if (at(values, 'speaker', 'frr', 'enabled') !== false) add(at(values, 'speaker', 'frr', 'image'), 'speaker.frr.image');
-      break;
-    case 'traefik':
-      add(at(values, 'image'), 'image');
-      break;
-  }
+  for (const { entry, where } of chartAddon(addon).chart.images(values)) add(entry, where);
   if (issues.length > 0) throw new ConfigError(issues);
   if (found.length === 0) {
     throw new ConfigError([{ variable: `${addon} chart values`, shown: showValue(`appVersion ${appVersion || 'none'}`), expected: 'the images the chart runs (none found where this chart names them)' }]);

@@ -1,7 +1,6 @@
 // `oneke install`: the image-build step. See install.ts; artifacts.ts holds the checksum policy.
 
 export {
-  ADDONS,
   AIRGAP_IMAGE_SETS,
   archOf,
   artifactUrl,
@@ -11,7 +10,7 @@ export {
   resolveChecksum,
   resolveTrusted,
 } from './artifacts.ts';
-export type { Addon, AirgapImageSet, Arch, Artifact, ArtifactKind, ChecksumList, ChecksumResolution, PinnedChecksum } from './artifacts.ts';
+export type { AirgapImageSet, Arch, Artifact, ArtifactKind, ChecksumList, ChecksumResolution, PinnedChecksum } from './artifacts.ts';
 export { parseSha256Sums, readSha256Sums, requireChecksums, requireImageDigests, sha256OfFile, SHA256SUMS_VARIABLE } from './checksums.ts';
 export { createDownloadDispatcher, DEFAULT_DOWNLOAD_POLICY, displayUrl, fetchVerified } from './download.ts';
 export type { DownloadContext, DownloadPolicy, DownloadSpec } from './download.ts';
@@ -22,20 +21,6 @@ export { addonImage, imageSource, imagesOfChart, PINNED_IMAGE_DIGESTS, resolveIm
 export type { AddonImage, ImageSource, PinnedImageDigest } from './images.ts';
 export { install } from './install.ts';
 export type { InstallResult, InstallRun } from './install.ts';
-export {
-  ADDON_RELEASES,
-  addonManifest,
-  addonValues,
-  helmChart,
-  longhornRetainStorageClass,
-  metallbClassOverride,
-  preparedManifest,
-  preparedManifestNames,
-  STORAGE_NODE_LABEL,
-  STORAGE_NODE_TAINT,
-  TRAEFIK_NODE_PORTS,
-} from './manifests.ts';
-export type { PreparedManifest } from './manifests.ts';
 export { configFromEnvironment, INSTALL_VARIABLES, installSettingsFrom, MIRROR_VARIABLE, REGISTRY_MIRROR_VARIABLE, SKIP_PACKAGES_VARIABLE } from './options.ts';
 export type { InstallSettings } from './options.ts';
 export { installPackages, OS_PACKAGES, SERVICES_STARTED_BY_THE_AGENT } from './packages.ts';

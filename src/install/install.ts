@@ -8,17 +8,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
+import { addonManifest, preparedManifest, type ChartAddonName } from '../addons/index.ts';
 import type { Config } from '../config/index.ts';
 import { RuntimeProblem } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../log/logger.ts';
-import { archOf, artifactUrl, planArtifacts, type Addon, type Arch, type Artifact } from './artifacts.ts';
+import { archOf, artifactUrl, planArtifacts, type Arch, type Artifact } from './artifacts.ts';
 import { parseSha256Sums, readSha256Sums, requireChecksums, requireImageDigests } from './checksums.ts';
 import { createDownloadDispatcher, fetchVerified, type DownloadPolicy } from './download.ts';
 import { copyImage } from './image-copy.ts';
 import { imagesOfChart, type AddonImage } from './images.ts';
-import { addonManifest, preparedManifest } from './manifests.ts';
 import type { InstallSettings } from './options.ts';
 import { installPackages } from './packages.ts';
 import { ARTIFACT_RECEIPTS, DOWNLOAD_STAGING, HELM_BINARY, IMAGE_RECEIPTS, RKE2_BINARY, RKE2_PREFIX } from './paths.ts';
@@ -228,7 +228,7 @@ async function writeReceipts(host: Host, receipts: ReadonlyMap<string, string>, 
 const MAX_CHART_FILE_CHARS = 2 * 1024 * 1024;
 
 /** The images an add-on's (verified) chart archive runs: from its values.yaml and Chart.yaml. */
-async function chartImages(host: Host, addon: Addon, archive: string): Promise<AddonImage[]> {
+async function chartImages(host: Host, addon: ChartAddonName, archive: string): Promise<AddonImage[]> {
   const read = async (member: string): Promise<unknown> => {
     const result = await host.exec('tar', ['-xzOf', host.hostPath(archive), `${addon}/${member}`], { timeoutMs: 60_000 });
     if (result.exitCode !== 0 || result.stdout.length > MAX_CHART_FILE_CHARS) {

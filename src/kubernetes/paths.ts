@@ -23,4 +23,4 @@ export const CHART_ARCHIVES = '/var/lib/one-appliance/charts';
 export const SUPERVISOR_PORT = 9345;
 export const API_PORT = 6443;
 /** Workers serve ingress on the LB port + this (Traefik's NodePorts 32443 and 32080). */
-export const NODEPORT_OFFSET = 32000;
+export { NODEPORT_OFFSET } from '../addons/traefik.ts';

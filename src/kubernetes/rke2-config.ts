@@ -1,12 +1,13 @@
 import { stringify } from 'yaml';
 import type { Config, HostPort } from '../config/index.ts';
+import { STORAGE_NODE_LABEL, STORAGE_NODE_TAINT } from '../addons/longhorn.ts';
 import { InternalError } from '../errors.ts';
 
 // /etc/rancher/rke2/config.yaml for the four cases of contract section 6, and the proxy
 // environment files. Pure.
 
-export const STORAGE_TAINT = 'node.longhorn.io/create-default-disk=true:NoSchedule';
-export const STORAGE_LABEL = 'node.longhorn.io/create-default-disk=true';
+export const STORAGE_TAINT = STORAGE_NODE_TAINT;
+export const STORAGE_LABEL = `${STORAGE_NODE_LABEL}=true`;
 export const MASTER_TAINT = 'CriticalAddonsOnly=true:NoExecute';
 
 /** A token that exists only once RKE2 has started: written as this placeholder, filled in at apply time. */

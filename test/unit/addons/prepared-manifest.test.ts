@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import {
-  addonManifest,
-  configFromEnvironment,
-  metallbClassOverride,
-  preparedManifestNames,
-  type Addon,
-} from '../../../src/install/index.ts';
+import { addonManifest, metallbClassOverride, preparedManifestNames, type ChartAddonName as Addon } from '../../../src/addons/index.ts';
+import { configFromEnvironment } from '../../../src/install/index.ts';
 
 const config = configFromEnvironment({ ONEAPP_K8S_METALLB_CLASS: 'example.com/lb' });
 const archive = randomBytes(4096);
