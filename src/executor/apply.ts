@@ -1,5 +1,5 @@
 import type { Host } from '../host/host.ts';
-import { isIpv4 } from '../config/parsers.ts';
+import { isIpv4 } from '../net/address.ts';
 import { resolveIpv4 } from '../host/resolve.ts';
 import { kubeconfigFor, reachableServer } from '../kubernetes/kubeconfig.ts';
 import type { SecretSet } from '../log/logger.ts';

@@ -1,5 +1,5 @@
 import { parse, stringify } from 'yaml';
-import { isIpv4 } from '../config/parsers.ts';
+import { isIpv4 } from '../net/address.ts';
 
 /**
  * A kubeconfig whose every cluster points at `server` (the control-plane endpoint, not 127.0.0.1).

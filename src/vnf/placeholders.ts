@@ -4,7 +4,7 @@
 
 import type { Config } from '../config/index.ts';
 import { ExitCode, OnekeError } from '../errors.ts';
-import { addressOf } from '../render/addresses.ts';
+import { addressOf, parsePlaceholder } from '../net/address.ts';
 
 /** The addresses of one NIC of the VNF. Values may carry a `/prefix`, which resolution drops. */
 export interface NicAddresses {
@@ -31,8 +31,6 @@ export class PlaceholderError extends OnekeError {
   }
 }
 
-const PLACEHOLDER = /^<ETH(0|[1-9]\d{0,3})_(IP|VIP|EP)(0|[1-9]\d{0,3})>$/;
-
 export type PlaceholderResult = { ok: true; value: string } | { ok: false; reason: string };
 
 /** True when the value is written as a placeholder (known or not). */
@@ -47,11 +45,9 @@ export function looksLikePlaceholder(value: string): boolean {
  */
 export function tryResolvePlaceholder(value: string, nics: readonly NicAddresses[]): PlaceholderResult {
   if (!looksLikePlaceholder(value)) return { ok: true, value };
-  const m = PLACEHOLDER.exec(value);
-  if (m === null) return { ok: false, reason: 'expected a placeholder <ETHn_IPm>, <ETHn_VIPm> or <ETHn_EPm>' };
-  const n = Number(m[1]);
-  const kind = m[2] as 'IP' | 'VIP' | 'EP';
-  const index = Number(m[3]);
+  const placeholder = parsePlaceholder(value);
+  if (placeholder === undefined) return { ok: false, reason: 'expected a placeholder <ETHn_IPm>, <ETHn_VIPm> or <ETHn_EPm>' };
+  const { nic: n, kind, index } = placeholder;
   const nic = nics.find((candidate) => candidate.index === n);
   if (nic === undefined) return { ok: false, reason: `the VNF has no NIC ETH${n}` };
 
