@@ -3,7 +3,7 @@
 // is one and the IP otherwise. They let one service template name the VNF's own addresses.
 
 import type { Config } from '../config/index.ts';
-import { ExitCode, OnekeError } from '../errors.ts';
+import { OnekeError } from '../errors.ts';
 import { addressOf, parsePlaceholder } from '../net/address.ts';
 
 /** The addresses of one NIC of the VNF. Values may carry a `/prefix`, which resolution drops. */
@@ -22,10 +22,7 @@ export class PlaceholderError extends OnekeError {
   readonly value: string;
 
   constructor(variable: string, value: string, reason: string) {
-    super('ONEKE_PLACEHOLDER_UNRESOLVED', `${variable}=${value}: ${reason}`, {
-      exitCode: ExitCode.invalidInput,
-      hint: 'use a placeholder for an address the VNF has (<ETHn_IPm>, <ETHn_VIPm>, <ETHn_EPm>) or write the address itself',
-    });
+    super('ONEKE_PLACEHOLDER_UNRESOLVED', `${variable}=${value}: ${reason}`);
     this.variable = variable;
     this.value = value;
   }
