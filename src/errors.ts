@@ -12,19 +12,98 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What the table says about one error code. */
+interface ErrorCodeEntry {
+  readonly exitCode: ExitCode;
+  /** The hint an error of this code carries unless it gives its own. */
+  readonly hint?: string;
+}
+
+const INPUT: ErrorCodeEntry = { exitCode: ExitCode.invalidInput };
+const FAILURE: ErrorCodeEntry = { exitCode: ExitCode.failure };
+
+/**
+ * Every error code of oneke, with its exit code and default hint. A code is a stable identifier for
+ * tests and machines (`oneke status`, the logs); a new one is added here first.
+ */
+export const ERROR_CODES = {
+  // The input is wrong (exit 2).
+  ONEKE_CONFIG_INVALID: INPUT,
+  ONEKE_CONTEXT_UNREADABLE: INPUT,
+  ONEKE_CONTEXT_SYNTAX: INPUT,
+  ONEKE_USAGE: INPUT,
+  ONEKE_PLACEHOLDER_UNRESOLVED: {
+    exitCode: ExitCode.invalidInput,
+    hint: 'use a placeholder for an address the VNF has (<ETHn_IPm>, <ETHn_VIPm>, <ETHn_EPm>) or write the address itself',
+  },
+  ONEKE_ARTIFACT_UNPINNED: INPUT,
+  // Run time: OneGate, commands, deadlines, signals.
+  ONEKE_ONEGATE: FAILURE,
+  ONEKE_ONEGATE_ANSWER: FAILURE,
+  ONEKE_ONEGATE_MISSING: { exitCode: ExitCode.failure, hint: 'publishing needs OneGate: ONEGATE_ENDPOINT, VMID and TOKENTXT in the context' },
+  ONEKE_COMMAND_FAILED: FAILURE,
+  ONEKE_DEADLINE: FAILURE,
+  ONEKE_STOPPED: FAILURE,
+  ONEKE_FILESYSTEM: FAILURE,
+  ONEKE_VALUE_MISSING: FAILURE,
+  ONEKE_LISTEN: FAILURE,
+  // The service and the VM.
+  ONEKE_NO_SERVICE: FAILURE,
+  ONEKE_NO_ROLE: FAILURE,
+  ONEKE_UNKNOWN_ROLE: FAILURE,
+  ONEKE_NOT_CONFIGURED: FAILURE,
+  ONEKE_NO_NODE_ADDRESS: FAILURE,
+  ONEKE_NODE_IDENTITY_CHANGED: FAILURE,
+  ONEKE_ADDON_NOT_INSTALLED: FAILURE,
+  // Kubernetes.
+  ONEKE_KUBE_API: FAILURE,
+  ONEKE_KUBE_CREDENTIALS: FAILURE,
+  ONEKE_KUBECONFIG_MALFORMED: { exitCode: ExitCode.failure, hint: 'rke2-server writes /etc/rancher/rke2/rke2.yaml when it starts: check that file and its journal' },
+  // The storage disk.
+  ONEKE_STORAGE_DEVICE_MISSING: FAILURE,
+  ONEKE_STORAGE_DEVICE_NOT_BLOCK: FAILURE,
+  ONEKE_STORAGE_DEVICE_IN_USE: FAILURE,
+  ONEKE_STORAGE_DEVICE_NOT_FILESYSTEM: FAILURE,
+  ONEKE_STORAGE_MOUNTPOINT_BUSY: FAILURE,
+  ONEKE_STORAGE_MOUNTPOINT_NOT_EMPTY: FAILURE,
+  // Building the image (`oneke install`).
+  ONEKE_ARCH_UNSUPPORTED: FAILURE,
+  ONEKE_ARTIFACT_CONTENT: FAILURE,
+  ONEKE_ARTIFACT_DOWNLOAD: FAILURE,
+  ONEKE_ARTIFACT_CHECKSUM: {
+    exitCode: ExitCode.failure,
+    hint: 'the mirror or the network served other bytes than the pinned release: check ONEKE_ARTIFACT_MIRROR and the source of the checksum',
+  },
+  ONEKE_IMAGE_MISSING: {
+    exitCode: ExitCode.failure,
+    hint: 'push the image to the registry (ONEKE_REGISTRY_MIRROR), or check that its tag is the one the chart names',
+  },
+  ONEKE_IMAGE_DIGEST: {
+    exitCode: ExitCode.failure,
+    hint: 'the registry holds another image under this tag than the pinned one: check ONEKE_REGISTRY_MIRROR and the source of the digest',
+  },
+  ONEKE_IMAGE_COPY: FAILURE,
+  // A bug in oneke (exit 70).
+  ONEKE_INTERNAL: { exitCode: ExitCode.internal },
+} as const satisfies Record<`ONEKE_${string}`, ErrorCodeEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 export class OnekeError extends Error {
   /** A stable identifier, for tests and for machines (`error.message` may change). */
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCode;
   /** One line that tells the operator what to do about it. */
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
+  /** The exit code and the hint default to the code's entry in ERROR_CODES. */
+  constructor(code: ErrorCode, message: string, options: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const entry: ErrorCodeEntry = ERROR_CODES[code];
     this.name = new.target.name;
     this.code = code;
-    this.exitCode = options.exitCode ?? ExitCode.failure;
-    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? entry.exitCode;
+    this.hint = options.hint ?? entry.hint;
   }
 }
 
@@ -48,7 +127,7 @@ export class ConfigError extends OnekeError {
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[]) {
-    super('ONEKE_CONFIG_INVALID', issues.map(formatIssue).join('\n'), { exitCode: ExitCode.invalidInput });
+    super('ONEKE_CONFIG_INVALID', issues.map(formatIssue).join('\n'));
     this.issues = issues;
   }
 }
@@ -58,7 +137,7 @@ export class ContextError extends OnekeError {
   readonly file: string;
 
   constructor(file: string, message: string, cause?: unknown) {
-    super('ONEKE_CONTEXT_UNREADABLE', `${file}: ${message}`, { exitCode: ExitCode.invalidInput, cause });
+    super('ONEKE_CONTEXT_UNREADABLE', `${file}: ${message}`, { cause });
     this.file = file;
   }
 }
@@ -66,7 +145,7 @@ export class ContextError extends OnekeError {
 /** A wrong command-line option or argument. */
 export class UsageError extends OnekeError {
   constructor(message: string) {
-    super('ONEKE_USAGE', message, { exitCode: ExitCode.invalidInput });
+    super('ONEKE_USAGE', message);
   }
 }
 
@@ -132,7 +211,7 @@ export class DeadlineError extends OnekeError {
 
 /** Something the operator must fix on the VM or in the service (a missing disk, a changed IP). */
 export class RuntimeProblem extends OnekeError {
-  constructor(code: string, message: string, hint?: string) {
+  constructor(code: ErrorCode, message: string, hint?: string) {
     super(code, message, hint === undefined ? {} : { hint });
   }
 }
@@ -150,7 +229,7 @@ export class StoppedBySignal extends OnekeError {
 /** A bug: an invariant of oneke itself does not hold. */
 export class InternalError extends OnekeError {
   constructor(message: string, cause?: unknown) {
-    super('ONEKE_INTERNAL', message, { exitCode: ExitCode.internal, cause });
+    super('ONEKE_INTERNAL', message, { cause });
   }
 }
 

@@ -11,7 +11,7 @@
 import { ExitCode, OneGateError, oneLine } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
-import { ONEGATE_K8S_NODE_NAME, READY, READY_YES, ROLE_NAME } from '../onegate/keys.ts';
+import { isReady, ONEGATE_K8S_NODE_NAME, READY, ROLE_NAME } from '../onegate/keys.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
 import type { KubeApi } from './kube-api.ts';
 import { staleNodes } from './stale-nodes.ts';
@@ -47,7 +47,7 @@ export async function cleanOnce(deps: CleanDeps): Promise<number> {
   }
   // The timer runs on every VM of the image; only masters clean.
   if (self.userTemplate[ROLE_NAME] !== MASTER) return skip('not a master: nothing to clean');
-  if (self.userTemplate[READY] !== READY_YES) return skip('this master is not READY yet: nothing to clean');
+  if (!isReady(self.userTemplate[READY])) return skip('this master is not READY yet: nothing to clean');
 
   const api = await deps.openKubeApi();
   try {

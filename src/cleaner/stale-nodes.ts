@@ -10,6 +10,7 @@
 // that a node is stale.
 
 import { nodeNameOf } from '../kubernetes/node-identity.ts';
+import { isIpv4 } from '../net/address.ts';
 import { ONEGATE_K8S_MASTER, ONEGATE_K8S_NODE_NAME, ROLE_NAME } from '../onegate/keys.ts';
 import type { Nic, ServiceRecord, VmRecord } from '../onegate/parse.ts';
 import { ROLE_NAMES } from '../plan/plan.ts';
@@ -23,17 +24,13 @@ const NODE_ROLES = ROLE_NAMES.filter((name) => name !== 'vnf');
  */
 const SETTLED_ROLE_STATES: ReadonlySet<number> = new Set([2, 4]);
 
-/** A canonical IPv4: four decimal octets 0..255, no leading zeros. */
-const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
 /**
  * The names the cleaner may ever delete: exactly the ones `nodeNameOf` makes from an IPv4. A name
  * with a leading zero or an octet over 255 was not made by OneKE and is never touched.
  */
-const CANDIDATE = new RegExp(`^oneke-ip-${OCTET}-${OCTET}-${OCTET}-${OCTET}$`);
-
 export function isCandidateName(name: string): boolean {
-  return CANDIDATE.test(name);
+  const ipv4 = name.replace(/^oneke-ip-/, '').replaceAll('-', '.');
+  return isIpv4(ipv4) && nodeNameOf(ipv4) === name;
 }
 
 export interface StaleNodesOptions {
@@ -59,7 +56,7 @@ function ipv4sOf(nics: readonly Nic[]): string[] {
   for (const nic of nics) {
     for (const ip of [nic.ip, nic.externalIp]) {
       const clean = ip?.trim();
-      if (clean && IPV4.test(clean)) out.push(clean);
+      if (clean && isIpv4(clean)) out.push(clean);
     }
   }
   return out;
@@ -72,7 +69,7 @@ export function namesClaimedBy(vm: VmRecord): string[] {
   if (published) names.add(published);
   // A master's published IP names its node too (it is the IP its node name was made from).
   const masterIp = vm.userTemplate[ONEGATE_K8S_MASTER]?.trim();
-  if (masterIp && IPV4.test(masterIp)) names.add(nodeNameOf(masterIp));
+  if (masterIp && isIpv4(masterIp)) names.add(nodeNameOf(masterIp));
   for (const ip of ipv4sOf([...vm.nics, ...vm.nicAliases])) names.add(nodeNameOf(ip));
   return [...names];
 }

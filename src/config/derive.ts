@@ -2,7 +2,7 @@
 
 import type { HostPort, Nic, VridSource } from './config.ts';
 import type { EndpointValue } from './parsers.ts';
-import { ipv4ToNumber, isIpv4, numberToIpv4 } from './parsers.ts';
+import { ipv4ToNumber, isIpv4, numberToIpv4 } from '../net/address.ts';
 
 /**
  * Patch releases pinned over the contract's `<version>.4`: RKE2 v1.33.5+rke2r1 is the first 1.33

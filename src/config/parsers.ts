@@ -3,6 +3,10 @@
 
 import { keepalivedTextProblem } from '../render/keepalived-conf.ts';
 import { isMap, isScalar, parseAllDocuments } from 'yaml';
+import { ipv4ToNumber, isDnsName, isIpv4, isIpv6, isIpv6Cidr, isPlaceholder, parseIpv4Cidr, parseIpv4WithPrefix, parsePort } from '../net/address.ts';
+
+// The add-on modules take these from here; the address module is their home.
+export { ipv4ToNumber, isIpv4, isIpv6 } from '../net/address.ts';
 
 export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly expected: string };
 
@@ -87,7 +91,7 @@ function integerIn(min: number, max: number): (raw: string) => number | undefine
 }
 
 export const nonNegativeInteger = simple('a non-negative integer (digits only)', integerIn(0, Number.MAX_SAFE_INTEGER));
-export const port = simple('a TCP port 1-65535 (digits only)', integerIn(1, 65535));
+export const port = simple('a TCP port 1-65535 (digits only)', parsePort);
 export const vrid = simple('a VRRP router id 1-255', integerIn(1, 255));
 /** 255 is the address owner's priority in VRRP; our instances start as BACKUP, so it is excluded. */
 export const priority = simple('a VRRP priority 1-254', integerIn(1, 254));
@@ -116,75 +120,9 @@ export const boolean = simple('YES or NO (also TRUE/FALSE or 1/0, any case)', (r
 
 // ---- addresses ------------------------------------------------------------------------------------
 
-const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
-
-/** Strict dotted quad; a leading zero (`010.0.0.1`) is refused because inet_aton reads it as octal. */
-export function isIpv4(raw: string): boolean {
-  return raw.length <= 15 && IPV4.test(raw);
-}
-
-export function ipv4ToNumber(address: string): number {
-  return address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
-}
-
-export function numberToIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
-}
-
-/** RFC 4291 text form, with an optional trailing dotted quad; no zone id (`%eth0`). */
-export function isIpv6(raw: string): boolean {
-  if (raw.length < 2 || raw.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(raw)) return false;
-  let groups = raw;
-  let embeddedIpv4 = 0;
-  const lastColon = raw.lastIndexOf(':');
-  if (raw.includes('.')) {
-    if (!isIpv4(raw.slice(lastColon + 1))) return false;
-    groups = `${raw.slice(0, lastColon + 1)}0`;
-    embeddedIpv4 = 1;
-  }
-  const halves = groups.split('::');
-  if (halves.length > 2) return false;
-  const hextet = /^[0-9A-Fa-f]{1,4}$/;
-  const count = (half: string): number | undefined => {
-    if (half === '') return 0;
-    const parts = half.split(':');
-    return parts.every((part) => hextet.test(part)) ? parts.length : undefined;
-  };
-  const counts = halves.map(count);
-  if (counts.some((value) => value === undefined)) return false;
-  const total = (counts as number[]).reduce((sum, value) => sum + value, 0) + embeddedIpv4;
-  return halves.length === 2 ? total <= 7 : total === 8;
-}
-
-const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-
-/** RFC 1123 host name. The last label may not be all digits, so `10.0.0.256` is not a name either. */
-export function isDnsName(raw: string): boolean {
-  if (raw.length === 0 || raw.length > 253) return false;
-  const labels = raw.split('.');
-  return labels.every((label) => DNS_LABEL.test(label)) && !/^\d+$/.test(labels[labels.length - 1] as string);
-}
-
-/**
- * VRouter placeholders resolved on the VNF: `<ETH0_IP0>`, `<ETH0_VIP0>`, `<ETH0_EP0>`. Both indices
- * are 0-99, as the NIC and VIP indices of variable names are (INDEX_BOUNDS).
- */
-const PLACEHOLDER = /^<ETH(?:0|[1-9]\d?)_(?:IP|VIP|EP)(?:0|[1-9]\d?)>$/;
-
-export function isPlaceholder(raw: string): boolean {
-  return PLACEHOLDER.test(raw);
-}
-
 export const ipv4 = simple('an IPv4 address like 10.0.0.1', (raw) => (isIpv4(raw) ? raw : undefined));
 
-export const ipv4WithPrefix = simple<AddressWithPrefix>('an IPv4 address, optionally with a prefix length (10.0.0.1 or 10.0.0.1/24)', (raw) => {
-  const [address = '', prefix, extra] = raw.split('/');
-  if (extra !== undefined || !isIpv4(address)) return undefined;
-  if (prefix === undefined) return { address, prefixLength: undefined };
-  const prefixLength = integerIn(0, 32)(prefix);
-  return prefixLength === undefined ? undefined : { address, prefixLength };
-});
+export const ipv4WithPrefix = simple<AddressWithPrefix>('an IPv4 address, optionally with a prefix length (10.0.0.1 or 10.0.0.1/24)', parseIpv4WithPrefix);
 
 /**
  * A VIP: a unicast host address. Not 0.0.0.0/the broadcast, loopback, multicast, a /0, nor the
@@ -235,7 +173,7 @@ function addressAtPort(raw: string): { address: string; port: number | undefined
   const address = at === -1 ? raw : raw.slice(0, at);
   if (!isIpv4(address) && !isIpv6(address)) return undefined;
   if (at === -1) return { address, port: undefined };
-  const port = integerIn(1, 65535)(raw.slice(at + 1));
+  const port = parsePort(raw.slice(at + 1));
   return port === undefined ? undefined : { address, port };
 }
 
@@ -267,7 +205,7 @@ export const dnsListen = simple<readonly DnsListen[]>('NIC names (eth1), address
       continue;
     }
     const m = /^(eth(?:0|[1-9]\d{0,3}))(?:@(\d{1,5}))?$/.exec(item);
-    const port = m?.[2] === undefined ? undefined : integerIn(1, 65535)(m[2]);
+    const port = m?.[2] === undefined ? undefined : parsePort(m[2]);
     if (m === null || (m[2] !== undefined && port === undefined)) return undefined;
     items.push({ nic: m[1], address: undefined, port });
   }
@@ -294,32 +232,19 @@ export interface PortForward {
 export const portForward = simple<PortForward>('[addr:]port:dest[:dport] with IPv4 addresses or placeholders like <ETH0_EP0> and ports 1-65535 (e.g. <ETH0_EP0>:2222:10.0.0.5:22)', (raw) => {
   const parts = raw.split(':');
   const isAddress = (text: string): boolean => isIpv4(text) || isPlaceholder(text);
-  const toPort = integerIn(1, 65535);
   let address: string | undefined;
   let rest: string[];
   if (parts.length === 4 || (parts.length === 3 && !/^\d+$/.test(parts[0] ?? ''))) [address, ...rest] = parts;
   else rest = parts;
   if (rest.length < 2 || rest.length > 3 || (address !== undefined && !isAddress(address))) return undefined;
   const [portText = '', destination = '', destinationPortText] = rest;
-  const port = toPort(portText);
-  const destinationPort = destinationPortText === undefined ? undefined : toPort(destinationPortText);
+  const port = parsePort(portText);
+  const destinationPort = destinationPortText === undefined ? undefined : parsePort(destinationPortText);
   if (port === undefined || !isAddress(destination) || (destinationPortText !== undefined && destinationPort === undefined)) return undefined;
   return { address, port, destination, destinationPort };
 });
 
 // ---- networks -------------------------------------------------------------------------------------
-
-function parseIpv4Cidr(raw: string): { address: string; prefixLength: number } | undefined {
-  const [address = '', prefix, extra] = raw.split('/');
-  if (extra !== undefined || prefix === undefined || !isIpv4(address)) return undefined;
-  const prefixLength = integerIn(0, 32)(prefix);
-  return prefixLength === undefined ? undefined : { address, prefixLength };
-}
-
-function isIpv6Cidr(raw: string): boolean {
-  const [address = '', prefix, extra] = raw.split('/');
-  return extra === undefined && prefix !== undefined && isIpv6(address) && integerIn(0, 128)(prefix) !== undefined;
-}
 
 /** Host bits may be set (10.42.0.1/16), as Go's net.ParseCIDR and so RKE2 accept. */
 export const ipv4Cidr = simple('an IPv4 CIDR like 10.42.0.0/16', (raw) => (parseIpv4Cidr(raw) === undefined ? undefined : raw));
@@ -353,7 +278,7 @@ export const endpoint = simple<EndpointValue>('host:port with an IPv4 address or
   const host = colon === -1 ? raw : raw.slice(0, colon);
   if (!isIpv4(host) && !isDnsName(host)) return undefined;
   if (colon === -1) return { host, port: undefined };
-  const value = integerIn(1, 65535)(raw.slice(colon + 1));
+  const value = parsePort(raw.slice(colon + 1));
   return value === undefined ? undefined : { host, port: value };
 });
 

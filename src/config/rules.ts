@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.ts';
 import type { ConfigIssue } from '../errors.ts';
 import type { RoleName } from '../plan/plan.ts';
 import type { Config } from './config.ts';
-import { ipv4ToNumber } from './parsers.ts';
+import { ipv4ToNumber } from '../net/address.ts';
 import { showValue } from './show-value.ts';
 import { nicAddresses, tryResolvePlaceholder } from '../vnf/placeholders.ts';
 

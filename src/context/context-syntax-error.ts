@@ -1,6 +1,6 @@
 // The parsers know the line but not the file; the loader wraps this into a ContextError with the path.
 
-import { ExitCode, OnekeError } from '../errors.ts';
+import { OnekeError } from '../errors.ts';
 
 /** A line of a context file that is neither a comment nor `NAME=…`, or a quote that never closes. */
 export class ContextSyntaxError extends OnekeError {
@@ -9,7 +9,7 @@ export class ContextSyntaxError extends OnekeError {
   readonly reason: string;
 
   constructor(line: number, reason: string) {
-    super('ONEKE_CONTEXT_SYNTAX', `line ${line}: ${reason}`, { exitCode: ExitCode.invalidInput });
+    super('ONEKE_CONTEXT_SYNTAX', `line ${line}: ${reason}`);
     this.line = line;
     this.reason = reason;
   }

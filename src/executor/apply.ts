@@ -1,5 +1,5 @@
 import type { Host } from '../host/host.ts';
-import { isIpv4 } from '../config/parsers.ts';
+import { isIpv4 } from '../net/address.ts';
 import { resolveIpv4 } from '../host/resolve.ts';
 import { kubeconfigFor, reachableServer } from '../kubernetes/kubeconfig.ts';
 import type { SecretSet } from '../log/logger.ts';
@@ -121,7 +121,7 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
       return;
     }
     case 'publish':
-      if (!deps.onegate) throw new Error('a publish action needs a OneGate client');
+      if (!deps.onegate) throw new RuntimeProblem('ONEKE_ONEGATE_MISSING', 'a publish action needs a OneGate client');
       {
         const keys: Record<string, string> = {};
         for (const [key, value] of Object.entries(action.keys)) keys[key] = await resolveValue(deps, value);
@@ -129,7 +129,7 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
       }
       return;
     case 'unpublish':
-      if (!deps.onegate) throw new Error('an unpublish action needs a OneGate client');
+      if (!deps.onegate) throw new RuntimeProblem('ONEKE_ONEGATE_MISSING', 'an unpublish action needs a OneGate client');
       for (const key of action.keys) await deps.onegate.vmDeleteKey(key);
       return;
     case 'wait':

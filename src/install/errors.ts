@@ -1,7 +1,7 @@
 // Errors of `oneke install`. Each names the artifact, so the one line in the status file is enough
 // to act on.
 
-import { ExitCode, OnekeError } from '../errors.ts';
+import { OnekeError } from '../errors.ts';
 
 /**
  * Artifacts that neither oneke pins nor the operator's list covers (or where both disagree). Thrown
@@ -11,7 +11,7 @@ export class UnverifiableArtifactsError extends OnekeError {
   readonly files: readonly string[];
 
   constructor(message: string, files: readonly string[], hint: string) {
-    super('ONEKE_ARTIFACT_UNPINNED', message, { exitCode: ExitCode.invalidInput, hint });
+    super('ONEKE_ARTIFACT_UNPINNED', message, { hint });
     this.files = files;
   }
 }
@@ -23,11 +23,7 @@ export class ChecksumMismatchError extends OnekeError {
   readonly actual: string;
 
   constructor(file: string, url: string, expected: string, actual: string) {
-    super(
-      'ONEKE_ARTIFACT_CHECKSUM',
-      `checksum mismatch for ${file} (from ${url}): expected sha256 ${expected}, got ${actual}; the download was discarded`,
-      { hint: 'the mirror or the network served other bytes than the pinned release: check ONEKE_ARTIFACT_MIRROR and the source of the checksum' },
-    );
+    super('ONEKE_ARTIFACT_CHECKSUM', `checksum mismatch for ${file} (from ${url}): expected sha256 ${expected}, got ${actual}; the download was discarded`);
     this.file = file;
     this.expected = expected;
     this.actual = actual;
@@ -54,9 +50,7 @@ export class ImageNotFoundError extends OnekeError {
   readonly reference: string;
 
   constructor(reference: string, registry: string, detail: string) {
-    super('ONEKE_IMAGE_MISSING', `image ${reference} is not in the registry ${registry}: ${detail}`, {
-      hint: 'push the image to the registry (ONEKE_REGISTRY_MIRROR), or check that its tag is the one the chart names',
-    });
+    super('ONEKE_IMAGE_MISSING', `image ${reference} is not in the registry ${registry}: ${detail}`);
     this.reference = reference;
   }
 }
@@ -71,7 +65,6 @@ export class ImageDigestMismatchError extends OnekeError {
     super(
       'ONEKE_IMAGE_DIGEST',
       `digest mismatch for image ${reference} (from ${registry}): expected sha256:${expected}, the registry serves sha256:${actual}; nothing was copied`,
-      { hint: 'the registry holds another image under this tag than the pinned one: check ONEKE_REGISTRY_MIRROR and the source of the digest' },
     );
     this.reference = reference;
     this.expected = expected;

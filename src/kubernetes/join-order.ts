@@ -1,4 +1,4 @@
-import { ONEGATE_K8S_MASTER, ONEGATE_K8S_TOKEN, READY, READY_YES } from '../onegate/keys.ts';
+import { isReady as isReadyValue, ONEGATE_K8S_MASTER, ONEGATE_K8S_TOKEN, READY } from '../onegate/keys.ts';
 import type { ServiceRecord, VmRecord } from '../onegate/parse.ts';
 
 // Who may do what, and when, from what the service publishes. Pure.
@@ -30,7 +30,7 @@ export type JoinDecision =
   | { kind: 'wait'; reason: string };
 
 export function isReady(vm: VmRecord): boolean {
-  return vm.userTemplate[READY]?.trim().toUpperCase() === READY_YES;
+  return isReadyValue(vm.userTemplate[READY]);
 }
 
 /** The masters of the service, by VM ID. */

@@ -1,5 +1,6 @@
 import { parse, stringify } from 'yaml';
-import { isIpv4 } from '../config/parsers.ts';
+import { oneLine, RuntimeProblem } from '../errors.ts';
+import { isIpv4 } from '../net/address.ts';
 
 /**
  * A kubeconfig whose every cluster points at `server` (the control-plane endpoint, not 127.0.0.1).
@@ -7,8 +8,13 @@ import { isIpv4 } from '../config/parsers.ts';
  * endpoint's host, always among the server's tls-san) while it connects to the address in `server`.
  */
 export function kubeconfigFor(text: string, server: string, tlsServerName?: string): string {
-  const doc = parse(text) as { clusters?: { cluster?: Record<string, unknown> }[] } | null;
-  if (!doc || !Array.isArray(doc.clusters)) throw new Error('not a kubeconfig: no clusters');
+  let doc: { clusters?: { cluster?: Record<string, unknown> }[] } | null;
+  try {
+    doc = parse(text) as typeof doc;
+  } catch (error) {
+    throw new RuntimeProblem('ONEKE_KUBECONFIG_MALFORMED', `not a kubeconfig: ${oneLine(error)}`);
+  }
+  if (!doc || !Array.isArray(doc.clusters)) throw new RuntimeProblem('ONEKE_KUBECONFIG_MALFORMED', 'not a kubeconfig: no clusters');
   for (const entry of doc.clusters) {
     if (!entry.cluster) continue;
     entry.cluster.server = server;

@@ -1,3 +1,4 @@
+import { isIpv4 } from '../net/address.ts';
 import type { VmRecord } from '../onegate/parse.ts';
 
 export type { LocalInterface } from '../host/host.ts';
@@ -8,8 +9,6 @@ export function nodeNameOf(ipv4: string): string {
   return `oneke-ip-${ipv4.replaceAll('.', '-')}`;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 /**
  * The VM's node address: the first IPv4 of a NIC, in OneGate's order, whose MAC and IP are both
  * present on a local interface. NICs that OpenNebula lists but the guest does not carry (EXTERNAL,
@@ -17,7 +16,7 @@ const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
  */
 export function nodeIpv4(self: VmRecord, local: readonly LocalInterface[]): string | undefined {
   for (const nic of self.nics) {
-    if (!nic.ip || !nic.mac || !IPV4.test(nic.ip)) continue;
+    if (!nic.ip || !nic.mac || !isIpv4(nic.ip)) continue;
     const mac = nic.mac.toLowerCase();
     if (local.some((i) => i.mac.toLowerCase() === mac && i.ipv4.includes(nic.ip as string))) return nic.ip;
   }

@@ -6,6 +6,15 @@ export const READY = 'READY';
 /** The only value of READY that OneFlow accepts. */
 export const READY_YES = 'YES';
 
+/**
+ * The one test of a VM's READY, wherever it is read (the join order, the VNF, the cleaner). OneKE,
+ * one-apps and the contract write exactly `YES`; case and surrounding spaces are ignored, as the join
+ * order always did, so a VM marked `yes` by hand is never initialised or joined a second time.
+ */
+export function isReady(value: string | undefined): boolean {
+  return value?.trim().toUpperCase() === READY_YES;
+}
+
 /** Kubernetes nodes: their node name (`oneke-ip-a-b-c-d`). */
 export const ONEGATE_K8S_NODE_NAME = 'ONEGATE_K8S_NODE_NAME';
 /** Masters: their IP, once rke2-server runs. */

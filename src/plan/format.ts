@@ -1,4 +1,4 @@
-import { isIpv4 } from '../config/parsers.ts';
+import { isIpv4 } from '../net/address.ts';
 import type { Action, Plan, Probe, Value } from './plan.ts';
 
 // Printing a plan for `oneke plan`: text for people, JSON for machines. Secrets are masked unless

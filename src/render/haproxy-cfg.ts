@@ -21,7 +21,8 @@
 //   port is bound and refuses connections until a server appears.
 
 import { InternalError } from '../errors.ts';
-import { canonicalHost, compareHosts, hostPort, parseIp } from './addresses.ts';
+import { canonicalHost, parseIp } from '../net/address.ts';
+import { compareHosts, hostPort } from './addresses.ts';
 import { assertIntegerIn } from './names.ts';
 
 export interface HaproxyServer {

@@ -24,7 +24,7 @@
 //   that several keepalived can run side by side (tests) from configs rendered the same way.
 
 import { InternalError } from '../errors.ts';
-import { type IpFamily, parseIp, parseIpWithPrefix } from './addresses.ts';
+import { type IpFamily, parseIp, parseIpWithPrefix } from '../net/address.ts';
 import { assertIdentifier, assertIntegerIn, assertInterfaceName } from './names.ts';
 
 /** One NIC that carries VIPs. */

@@ -12,7 +12,7 @@
 //   otherwise, nothing when `forward` is false.
 
 import { InternalError } from '../errors.ts';
-import { isIpv4 } from './addresses.ts';
+import { isIpv4 } from '../net/address.ts';
 import { assertIntegerIn, assertInterfaceName } from './names.ts';
 
 export const NFT_FAMILY = 'ip';

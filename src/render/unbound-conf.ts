@@ -18,7 +18,7 @@
 //   upstream timeout on IPv6 root servers.
 
 import { InternalError } from '../errors.ts';
-import { isDnsName, parseIp, parseIpWithPrefix } from './addresses.ts';
+import { isDnsName, parseIp, parseIpWithPrefix } from '../net/address.ts';
 import { assertIntegerIn } from './names.ts';
 
 export interface DnsAddress {

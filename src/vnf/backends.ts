@@ -6,7 +6,8 @@
 
 import { InternalError } from '../errors.ts';
 import { parseHaproxyLbKey, type HaproxyLbField } from '../onegate/keys.ts';
-import { canonicalHost, compareHosts, hostPort, parseIp } from '../render/addresses.ts';
+import { canonicalHost, parseIp } from '../net/address.ts';
+import { compareHosts, hostPort } from '../render/addresses.ts';
 import type { HaproxyServer, LoadBalancer } from '../render/haproxy-cfg.ts';
 import { type NicAddresses, resolvePlaceholder, tryResolvePlaceholder } from './placeholders.ts';
 

@@ -4,7 +4,8 @@
 
 import type { Config } from '../config/index.ts';
 import { subnetOf } from '../config/index.ts';
-import { compareHosts, isIpv4, parseIp } from '../render/addresses.ts';
+import { isIpv4, parseIp } from '../net/address.ts';
+import { compareHosts } from '../render/addresses.ts';
 import type { DnsAddress, UnboundInput, ZoneRecord } from '../render/unbound-conf.ts';
 import { nicAddresses, type NicAddresses } from './placeholders.ts';
 

@@ -3,8 +3,8 @@
 // is one and the IP otherwise. They let one service template name the VNF's own addresses.
 
 import type { Config } from '../config/index.ts';
-import { ExitCode, OnekeError } from '../errors.ts';
-import { addressOf } from '../render/addresses.ts';
+import { OnekeError } from '../errors.ts';
+import { addressOf, parsePlaceholder } from '../net/address.ts';
 
 /** The addresses of one NIC of the VNF. Values may carry a `/prefix`, which resolution drops. */
 export interface NicAddresses {
@@ -22,16 +22,11 @@ export class PlaceholderError extends OnekeError {
   readonly value: string;
 
   constructor(variable: string, value: string, reason: string) {
-    super('ONEKE_PLACEHOLDER_UNRESOLVED', `${variable}=${value}: ${reason}`, {
-      exitCode: ExitCode.invalidInput,
-      hint: 'use a placeholder for an address the VNF has (<ETHn_IPm>, <ETHn_VIPm>, <ETHn_EPm>) or write the address itself',
-    });
+    super('ONEKE_PLACEHOLDER_UNRESOLVED', `${variable}=${value}: ${reason}`);
     this.variable = variable;
     this.value = value;
   }
 }
-
-const PLACEHOLDER = /^<ETH(0|[1-9]\d{0,3})_(IP|VIP|EP)(0|[1-9]\d{0,3})>$/;
 
 export type PlaceholderResult = { ok: true; value: string } | { ok: false; reason: string };
 
@@ -47,11 +42,9 @@ export function looksLikePlaceholder(value: string): boolean {
  */
 export function tryResolvePlaceholder(value: string, nics: readonly NicAddresses[]): PlaceholderResult {
   if (!looksLikePlaceholder(value)) return { ok: true, value };
-  const m = PLACEHOLDER.exec(value);
-  if (m === null) return { ok: false, reason: 'expected a placeholder <ETHn_IPm>, <ETHn_VIPm> or <ETHn_EPm>' };
-  const n = Number(m[1]);
-  const kind = m[2] as 'IP' | 'VIP' | 'EP';
-  const index = Number(m[3]);
+  const placeholder = parsePlaceholder(value);
+  if (placeholder === undefined) return { ok: false, reason: 'expected a placeholder <ETHn_IPm>, <ETHn_VIPm> or <ETHn_EPm>' };
+  const { nic: n, kind, index } = placeholder;
   const nic = nics.find((candidate) => candidate.index === n);
   if (nic === undefined) return { ok: false, reason: `the VNF has no NIC ETH${n}` };
 

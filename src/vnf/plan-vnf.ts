@@ -1,5 +1,6 @@
 import { subnetOf, type Config, type InterfaceSelection, type Nic } from '../config/index.ts';
 import { ConfigError } from '../errors.ts';
+import { isReady, READY } from '../onegate/keys.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
 import type { Action, Plan } from '../plan/plan.ts';
 import { renderHaproxyCfg } from '../render/haproxy-cfg.ts';
@@ -166,7 +167,7 @@ export interface VnfLocal {
 
 export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
   const { config, cluster, local } = facts;
-  const ready = cluster.self.userTemplate.READY?.trim().toUpperCase() === 'YES';
+  const ready = isReady(cluster.self.userTemplate[READY]);
   const actions: Action[] = [];
 
   // Routing first: HAProxy binds VIPs that the other VNF may hold, and NAT must work for the nodes.

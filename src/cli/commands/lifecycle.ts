@@ -1,5 +1,5 @@
 import { RuntimeProblem } from '../../errors.ts';
-import { ONEKE_ERROR, ONEKE_STATUS, READY, oneGateSafeValue } from '../../onegate/keys.ts';
+import { ONEKE_ERROR, ONEKE_STATUS, READY, READY_YES, oneGateSafeValue } from '../../onegate/keys.ts';
 import type { OneGateClient } from '../../onegate/client.ts';
 import { convergeRole, networkFirst, nodeNetworkToKeep, roleOf } from '../../roles/index.ts';
 import { readStatusWord } from '../../status/status.ts';
@@ -63,7 +63,7 @@ export async function bootstrapCommand(runtime: Runtime): Promise<void> {
         if (self.userTemplate[ONEKE_ERROR] !== undefined) await client.vmDeleteKey(ONEKE_ERROR);
         await client.vmUpdate({
           [ONEKE_STATUS]: 'success',
-          ...(config.reportReady ? { [READY]: 'YES' } : {}),
+          ...(config.reportReady ? { [READY]: READY_YES } : {}),
         });
         if (config.reportReady) logger.info('reported READY=YES to OneGate');
       },

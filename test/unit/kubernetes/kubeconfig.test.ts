@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { ExitCode, RuntimeProblem } from '../../../src/errors.ts';
 import { applyPlan } from '../../../src/executor/apply.ts';
 import { NodeHost } from '../../../src/host/node-host.ts';
 import { resolveIpv4 } from '../../../src/host/resolve.ts';
 import { kubeconfigFor, reachableServer } from '../../../src/kubernetes/kubeconfig.ts';
 import { createLogger, SecretSet } from '../../../src/log/logger.ts';
 import { showValue } from '../../../src/plan/format.ts';
-import type { Plan } from '../../../src/plan/plan.ts';
+import type { Action, Plan } from '../../../src/plan/plan.ts';
 import { tempRoot } from '../../support/temp-root.ts';
 
 const RKE2_YAML = `apiVersion: v1
@@ -70,6 +71,28 @@ describe('the server of the published kubeconfig', () => {
       ['https://192.168.150.86:6443', 'ep0.eth0.vr'],
       ['https://10.0.0.5:6443', undefined],
     ]);
+  });
+
+  // A broken rke2.yaml is a problem on the VM (exit 1 with a hint), not a bug of oneke (exit 70).
+  test.each(['clusters: [unclosed\n', 'apiVersion: v1\nkind: Config\n', ''])('kubeconfigFor refuses %j as a RuntimeProblem', (text) => {
+    let thrown: unknown;
+    try {
+      kubeconfigFor(text, 'https://10.0.0.5:6443');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(RuntimeProblem);
+    expect(thrown).toMatchObject({ code: 'ONEKE_KUBECONFIG_MALFORMED', exitCode: ExitCode.failure, message: expect.stringMatching(/^not a kubeconfig: /) });
+    expect((thrown as RuntimeProblem).hint).toMatch(/rke2\.yaml/);
+  });
+
+  test('publishing without a OneGate client is a RuntimeProblem, not a crash', async () => {
+    const host = new NodeHost(await tempRoot({}));
+    const deps = { host, logger: createLogger({ level: 'silent', secrets: new SecretSet() }) };
+    for (const action of [{ kind: 'publish', keys: { READY: 'YES' } }, { kind: 'unpublish', keys: ['READY'] }] satisfies Action[]) {
+      const plan: Plan = { role: 'master', decision: { kind: 'initialise', reason: 'test' }, actions: [action] };
+      await expect(applyPlan(plan, deps)).rejects.toMatchObject({ code: 'ONEKE_ONEGATE_MISSING', exitCode: ExitCode.failure });
+    }
   });
 
   test('the real resolver answers from /etc/hosts and says undefined for what does not resolve', async () => {

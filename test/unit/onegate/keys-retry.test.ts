@@ -26,6 +26,17 @@ describe('OneGate keys', () => {
   });
 });
 
+describe('isReady', () => {
+  // What OneKE and one-apps write, and what the join order and the VNF always accepted.
+  it.each(['YES', 'yes', 'Yes', ' YES', 'YES\n'])('%j is ready', (value) => {
+    expect(keys.isReady(value)).toBe(true);
+  });
+
+  it.each([undefined, '', 'NO', 'Y', 'TRUE', '1', 'YES YES', 'YESS'])('%j is not ready', (value) => {
+    expect(keys.isReady(value)).toBe(false);
+  });
+});
+
 describe('oneGateSafeValue', () => {
   it('makes free text one line without the characters the real server mangles', () => {
     expect(keys.oneGateSafeValue('rke2-server failed:\n  exit 1, see "journalctl -u rke2-server" [C:\\x]')).toBe("rke2-server failed: exit 1; see 'journalctl -u rke2-server' (C:/x)");

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { addressOf, canonicalHost, canonicalIpv6, compareHosts, hostPort, isDnsName, parseIp, parseIpWithPrefix } from '../../../src/render/addresses.ts';
+import { addressOf, canonicalHost, canonicalIpv6, isDnsName, parseIp, parseIpWithPrefix } from '../../../src/net/address.ts';
+import { compareHosts, hostPort } from '../../../src/render/addresses.ts';
 
 describe('parseIp', () => {
   test.each([
