@@ -5,7 +5,7 @@
 
 import { stringify } from 'yaml';
 import type { Config } from '../config/index.ts';
-import { PREPARED_MANIFESTS } from '../kubernetes/paths.ts';
+import { PREPARED_MANIFESTS } from '../roles/kubernetes/paths.ts';
 import { ADDONS, type Addon } from './artifacts.ts';
 
 /** The storage role's taint and label (contract section 6), which Longhorn tolerates and selects. */

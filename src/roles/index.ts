@@ -7,13 +7,13 @@ import type { Logger, SecretSet } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
 import type { VmRecord } from '../onegate/parse.ts';
 import { isRoleName, type Action, type Plan, type RoleName } from '../plan/plan.ts';
-import { gatherNetwork } from '../kubernetes/gather.ts';
-import { contextMarksNode, keptNetworkActions, planNetworkFirst } from '../kubernetes/network.ts';
-import { master } from './master.ts';
+import { gatherNetwork } from './kubernetes/gather.ts';
+import { contextMarksNode, keptNetworkActions, planNetworkFirst } from './kubernetes/network.ts';
+import { master } from './master/index.ts';
 import { WAIT, type ClusterView, type RoleModule } from './role.ts';
-import { storage } from './storage.ts';
-import { vnf } from './vnf.ts';
-import { worker } from './worker.ts';
+import { storage } from './storage/index.ts';
+import { vnf } from './vnf/gather.ts';
+import { worker } from './worker/index.ts';
 
 /** Every role this agent can take, by the name OneFlow gives it (USER_TEMPLATE/ROLE_NAME). */
 export const ROLES = { vnf, master, worker, storage } satisfies Record<RoleName, { name: RoleName }>;

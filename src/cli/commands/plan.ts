@@ -1,6 +1,6 @@
 import type { ExecOptions, ExecResult, LocalInterface } from '../../host/host.ts';
 import { NodeHost } from '../../host/node-host.ts';
-import { mastersOf } from '../../kubernetes/join-order.ts';
+import { mastersOf } from '../../roles/kubernetes/join-order.ts';
 import type { ServiceRecord, VmRecord } from '../../onegate/parse.ts';
 import { snapshotClient } from '../../onegate/snapshot.ts';
 import { safeJson, safeText } from '../../log/safe-text.ts';
