@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
 import type { Host } from '../../host/host.ts';
 import type { GatherEnv } from '../role.ts';
-import { gatherDiskFacts } from '../storage/disk/index.ts';
-import { mastersOf, type K8sRole } from './join-order.ts';
+import type { DiskFacts } from '../storage/disk/index.ts';
+import { mastersOf } from './join-order.ts';
 import { API_PORT, RKE2_CONFIG } from './paths.ts';
 import { preparedManifestNames } from '../../install/manifests.ts';
 import type { NetworkFacts } from './network.ts';
@@ -57,13 +57,14 @@ export async function gatherNetwork(host: Host): Promise<NetworkFacts> {
   return { interfaces, defaultRoute: route };
 }
 
-export async function gatherKubernetes(env: GatherEnv, role: K8sRole): Promise<KubernetesLocal> {
-  const [{ interfaces, defaultRoute: route }, existing, reachable, prepared, disk] = await Promise.all([
+/** What every Kubernetes node looks at; `disk` gathers a storage node's dedicated disk alongside. */
+export async function gatherKubernetes(env: GatherEnv, disk?: () => Promise<DiskFacts | undefined>): Promise<KubernetesLocal> {
+  const [{ interfaces, defaultRoute: route }, existing, reachable, prepared, diskFacts] = await Promise.all([
     gatherNetwork(env.host),
     existingConfig(env),
     reachableMasters(env),
     preparedManifests(env),
-    role === 'storage' ? gatherDiskFacts(env.host, env.config.storage) : Promise.resolve(undefined),
+    disk ? disk() : Promise.resolve(undefined),
   ]);
   return {
     interfaces,
@@ -72,6 +73,6 @@ export async function gatherKubernetes(env: GatherEnv, role: K8sRole): Promise<K
     newToken: randomBytes(24).toString('hex'),
     reachableMasters: reachable,
     preparedManifests: prepared,
-    disk,
+    disk: diskFacts,
   };
 }

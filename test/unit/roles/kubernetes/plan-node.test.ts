@@ -3,9 +3,14 @@ import { parse } from 'yaml';
 import { macFromIp } from '../../../../src/emulator/index.ts';
 import { ConfigError, RuntimeProblem } from '../../../../src/errors.ts';
 import type { K8sRole } from '../../../../src/roles/kubernetes/join-order.ts';
-import { planKubernetes, type KubernetesLocal } from '../../../../src/roles/kubernetes/plan-node.ts';
+import type { KubernetesFacts, KubernetesLocal } from '../../../../src/roles/kubernetes/plan-node.ts';
+import { planMaster } from '../../../../src/roles/master/plan.ts';
+import { planStorage } from '../../../../src/roles/storage/plan.ts';
+import { planWorker } from '../../../../src/roles/worker/plan.ts';
 import type { Action, Plan } from '../../../../src/plan/plan.ts';
 import { clusterFrom, configFrom, K8S_CONTEXT } from '../../../support/cluster.ts';
+
+const PLANS = { master: planMaster, worker: planWorker, storage: planStorage } satisfies Record<K8sRole, (facts: KubernetesFacts) => Plan>;
 
 const READY_MASTER = { ONEGATE_K8S_MASTER: '172.20.0.1', ONEGATE_K8S_TOKEN: 'K10peer::server:abc', READY: 'YES' };
 
@@ -39,7 +44,7 @@ function planFor(role: K8sRole, self: number, vars: Record<string, string> = {},
     self,
   );
   const config = configFrom({ ...K8S_CONTEXT, VMID: String(self), ...vars });
-  return planKubernetes(role, { config, cluster, local: local(ipOf(self), options.local) });
+  return PLANS[role]({ config, cluster, local: local(ipOf(self), options.local) });
 }
 
 const files = (plan: Plan) => plan.actions.filter((a): a is Extract<Action, { kind: 'file' }> => a.kind === 'file');
