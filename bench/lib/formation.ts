@@ -17,7 +17,7 @@ import { createLogger, SecretSet } from '../../src/log/logger.ts';
 import { createOneGateClient, type OneGateClient } from '../../src/onegate/client.ts';
 import type { RoleName } from '../../src/plan/plan.ts';
 import { runSync } from '../../src/roles/vnf/haproxy-sync.ts';
-import { convergeRole } from '../../src/roles/index.ts';
+import { convergeRole } from '../../src/steps/converge.ts';
 import { configFrom } from '../../test/support/cluster.ts';
 import { SimHost, StandInCluster } from '../../test/support/sim-host.ts';
 import { nodeContext, serviceState, shapeSize, vnfContext, type BenchVm, type Shape } from './service-state.ts';

@@ -1,6 +1,6 @@
 // The VNF's DNS server as data (contract section 7): where it listens, whom it answers, where it
 // forwards, and the cluster zone of `ip<m>.eth<n>`, `vip<m>.eth<n>` and `ep<m>.eth<n>` names. Pure; the
-// renderer is render/unbound-conf.ts.
+// renderer is unbound-conf.ts.
 
 import type { Config } from '../../config/index.ts';
 import { subnetOf } from '../../config/index.ts';

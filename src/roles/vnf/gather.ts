@@ -1,6 +1,8 @@
 import { resolvConfNameservers } from './dns.ts';
-import { planVnf, type VnfLocal } from './plan.ts';
-import type { RoleModule } from '../role.ts';
+import type { VnfLocal } from './plan.ts';
+import type { GatherEnv } from '../role.ts';
+
+// Looks at the VNF before it decides: interfaces that are down, the nameservers it had. Reads only.
 
 /** Interfaces that exist but are down (`ip -j link`): a NIC that carries only a VIP must be brought up. */
 async function downInterfaces(run: (file: string, args: string[]) => Promise<{ exitCode: number; stdout: string }>): Promise<string[]> {
@@ -14,12 +16,10 @@ async function downInterfaces(run: (file: string, args: string[]) => Promise<{ e
   }
 }
 
-/** The load balancer and router of the cluster: keepalived, HAProxy, nftables. */
-export const vnf: RoleModule<VnfLocal> = {
-  name: 'vnf',
-  gather: async (env) => ({
+/** What the VNF looks at on the VM. */
+export async function gatherVnf(env: GatherEnv): Promise<VnfLocal> {
+  return {
     downInterfaces: await downInterfaces((file, args) => env.host.exec(file, args)),
     resolvConf: resolvConfNameservers((await env.host.readFile('/etc/resolv.conf').catch(() => undefined)) ?? ''),
-  }),
-  plan: (facts) => planVnf(facts),
-};
+  };
+}

@@ -21,7 +21,7 @@ export const NFTABLES_FILE = '/etc/nftables.d/oneke.nft';
 export const KEEPALIVED_UNIT = 'keepalived.service';
 export const HAPROXY_UNIT = 'haproxy.service';
 export const VNF_SYNC_UNIT = 'oneke-vnf-sync.service';
-/** Debian's unbound unit reads this file; ours replaces it whole (see render/unbound-conf.ts). */
+/** Debian's unbound unit reads this file; ours replaces it whole (see unbound-conf.ts). */
 export const UNBOUND_CONF = '/etc/unbound/unbound.conf';
 export const UNBOUND_UNIT = 'unbound.service';
 

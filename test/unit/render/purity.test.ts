@@ -22,7 +22,7 @@ async function importsOf(folder: string): Promise<[string, string][]> {
   return found;
 }
 
-describe.each(['src/render', 'src/roles/vnf', 'src/roles/kubernetes', 'src/roles/master', 'src/roles/worker', 'src/roles/storage', 'src/roles/storage/disk'])('%s is pure', (folder) => {
+describe.each(['src/render', 'src/roles', 'src/roles/vnf', 'src/roles/kubernetes', 'src/roles/master', 'src/roles/worker', 'src/roles/storage', 'src/roles/storage/disk'])('%s is pure', (folder) => {
   test('imports only pure modules', async () => {
     const imports = await importsOf(folder);
     expect(imports.length).toBeGreaterThan(0);
