@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defaultToken } from '../src/emulator/index.ts';
 import { renderKeepalivedConf } from '../src/render/keepalived-conf.ts';
-import { vrrpInstances } from '../src/vnf/plan-vnf.ts';
+import { vrrpInstances } from '../src/roles/vnf/plan.ts';
 import { configFrom } from '../test/support/cluster.ts';
 import { scratch, sleep, type BenchContext } from './lib/context.ts';
 import { ip, isRoot, Namespaces, type Spawned } from './lib/netns.ts';

@@ -1,7 +1,7 @@
 // From the first master READY to every worker joined: in-process formations of the HA service in
 // real time (no fast clock), so that the agent's backoff between polls is what it is on a VM.
 
-import { waitBackoff } from '../src/roles/index.ts';
+import { waitBackoff } from '../src/steps/converge.ts';
 import { scratch, type BenchContext } from './lib/context.ts';
 import { runFormation, type FormationResult } from './lib/formation.ts';
 import { markdownTable, type Figure, type Section } from './lib/report.ts';

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defaultToken, startEmulator } from '../src/emulator/index.ts';
 import { renderKeepalivedConf } from '../src/render/keepalived-conf.ts';
-import { vrrpInstances } from '../src/vnf/plan-vnf.ts';
+import { vrrpInstances } from '../src/roles/vnf/plan.ts';
 import { configFrom } from '../test/support/cluster.ts';
 import { contextSh } from '../test/support/binary.ts';
 import { recordingSystemctl } from '../test/support/onegate-in-netns.ts';

@@ -5,7 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { buildServiceState, macFromIp, type BuildVmSpec, type EmulatorState } from '../../src/emulator/index.ts';
-import { nodeNameOf } from '../../src/kubernetes/node-identity.ts';
+import { nodeNameOf } from '../../src/roles/kubernetes/node-identity.ts';
 import type { RoleName } from '../../src/plan/plan.ts';
 import { masterBackend, VNF_CONTEXT, workerBackend } from '../../test/support/vnf-context.ts';
 import { K8S_CONTEXT } from '../../test/support/cluster.ts';

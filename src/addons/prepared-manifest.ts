@@ -4,7 +4,7 @@
 // folder. Pure: no I/O.
 
 import type { Config } from '../config/index.ts';
-import { PREPARED_MANIFESTS } from '../kubernetes/paths.ts';
+import { PREPARED_MANIFESTS } from '../roles/kubernetes/paths.ts';
 import type { ChartAddonName } from './addon.ts';
 import { CHART_ADDONS, chartAddon } from './registry.ts';
 import { HELM_API, RKE2_CHART_NAMESPACE, toPlainYaml } from './manifest-file.ts';

@@ -14,7 +14,7 @@ import type { OneGateClient } from '../onegate/client.ts';
 import { isReady, ONEGATE_K8S_NODE_NAME, READY, ROLE_NAME } from '../onegate/keys.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
 import type { KubeApi } from './kube-api.ts';
-import { staleNodes } from './stale-nodes.ts';
+import { staleNodes } from '../roles/kubernetes/stale-nodes.ts';
 
 export interface CleanDeps {
   oneGate: Pick<OneGateClient, 'vmShow' | 'serviceShowExtended'>;

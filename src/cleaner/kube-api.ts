@@ -8,7 +8,7 @@ import { Agent, request } from 'undici';
 import { OnekeError, RuntimeProblem, UsageError } from '../errors.ts';
 import { READ_LIMITS, readBodyText, ReadRefused } from '../host/bounded-read.ts';
 import type { Host } from '../host/host.ts';
-import { API_PORT, RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../kubernetes/paths.ts';
+import { API_PORT, RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../roles/kubernetes/paths.ts';
 
 export const DEFAULT_API_URL = `https://127.0.0.1:${API_PORT}`;
 

@@ -18,7 +18,7 @@
 import { CHART_ADDONS, chartAddon, type ChartAddonName } from '../addons/index.ts';
 import type { Config } from '../config/index.ts';
 import { RuntimeProblem } from '../errors.ts';
-import { CHART_ARCHIVES, RKE2_AIRGAP_IMAGES } from '../kubernetes/paths.ts';
+import { CHART_ARCHIVES, RKE2_AIRGAP_IMAGES } from '../roles/kubernetes/paths.ts';
 import { DOWNLOAD_STAGING } from './paths.ts';
 
 /** CPU architectures of the appliance, as RKE2 and Helm name them. */

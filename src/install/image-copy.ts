@@ -15,7 +15,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Host } from '../host/host.ts';
 import type { Logger } from '../log/logger.ts';
-import { RKE2_AIRGAP_IMAGES } from '../kubernetes/paths.ts';
+import { RKE2_AIRGAP_IMAGES } from '../roles/kubernetes/paths.ts';
 import type { Arch } from './artifacts.ts';
 import { syncDirectory } from './download.ts';
 import { ImageCopyError, ImageDigestMismatchError, ImageNotFoundError } from './errors.ts';

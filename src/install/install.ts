@@ -22,7 +22,7 @@ import { imagesOfChart, type AddonImage } from './images.ts';
 import type { InstallSettings } from './options.ts';
 import { installPackages } from './packages.ts';
 import { ARTIFACT_RECEIPTS, DOWNLOAD_STAGING, HELM_BINARY, IMAGE_RECEIPTS, RKE2_BINARY, RKE2_PREFIX } from './paths.ts';
-import { RKE2_AIRGAP_IMAGES } from '../kubernetes/paths.ts';
+import { RKE2_AIRGAP_IMAGES } from '../roles/kubernetes/paths.ts';
 
 export interface InstallRun {
   readonly host: Host;

@@ -1,5 +1,5 @@
 import { escapeInvisible } from '../config/show-value.ts';
-import { decideJoin, isReady, mastersOf, type K8sRole } from '../kubernetes/join-order.ts';
+import { decideJoin, isReady, mastersOf, type K8sRole } from '../roles/kubernetes/join-order.ts';
 import { ONEGATE_K8S_NODE_NAME, ONEKE_ERROR, ONEKE_STATUS } from '../onegate/keys.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
 

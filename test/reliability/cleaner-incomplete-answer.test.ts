@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { cleanCommand } from '../../src/cli/commands/clean.ts';
 import { createRuntime } from '../../src/cli/runtime.ts';
 import { buildServiceState, startEmulator, type BuildVmSpec, type EmulatorHandle, type EmulatorState } from '../../src/emulator/index.ts';
-import { RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../../src/kubernetes/paths.ts';
+import { RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../../src/roles/kubernetes/paths.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../integration/cleaner/fake-kube-api.ts';
 import { cleanerFixtures } from '../integration/cleaner/fixtures.ts';
 import { K8S_CONTEXT } from '../support/cluster.ts';

@@ -17,7 +17,7 @@ import type { Clock } from '../../src/executor/wait.ts';
 import { createLogger, SecretSet } from '../../src/log/logger.ts';
 import { createOneGateClient, type OneGateClient, type RetryOptions } from '../../src/onegate/index.ts';
 import type { RoleName } from '../../src/plan/plan.ts';
-import { convergeRole } from '../../src/roles/index.ts';
+import { convergeRole } from '../../src/steps/converge.ts';
 import { configFrom, K8S_CONTEXT } from '../support/cluster.ts';
 import { SimHost, StandInCluster } from '../support/sim-host.ts';
 import { tempRoot } from '../support/temp-root.ts';

@@ -11,7 +11,7 @@ import { describe, expect, onTestFinished, test } from 'vitest';
 import { applyPlan } from '../../src/executor/apply.ts';
 import { NodeHost } from '../../src/host/node-host.ts';
 import { createLogger, SecretSet } from '../../src/log/logger.ts';
-import { gatherDiskFacts, planStorageDisk } from '../../src/storage/index.ts';
+import { gatherDiskFacts, planStorageDisk } from '../../src/roles/storage/disk/index.ts';
 import { tempRoot } from '../support/temp-root.ts';
 import { namedVariables, runOneke } from './validate-cli.ts';
 

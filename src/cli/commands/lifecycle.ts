@@ -1,7 +1,8 @@
 import { RuntimeProblem } from '../../errors.ts';
 import { ONEKE_ERROR, ONEKE_STATUS, READY, READY_YES, oneGateSafeValue } from '../../onegate/keys.ts';
 import type { OneGateClient } from '../../onegate/client.ts';
-import { convergeRole, networkFirst, nodeNetworkToKeep, roleOf } from '../../roles/index.ts';
+import { roleOf } from '../../roles/index.ts';
+import { convergeRole, networkFirst, nodeNetworkToKeep } from '../../steps/converge.ts';
 import { readStatusWord } from '../../status/status.ts';
 import { runInstall } from '../../steps/install.ts';
 import { oneGateFor, oneGateFromContext, readContext, READY_RETRY, REPORT_RETRY, validateContext } from '../../steps/inputs.ts';

@@ -1,12 +1,13 @@
 import type { ExecOptions, ExecResult, LocalInterface } from '../../host/host.ts';
 import { NodeHost } from '../../host/node-host.ts';
-import { mastersOf } from '../../kubernetes/join-order.ts';
+import { mastersOf } from '../../roles/kubernetes/join-order.ts';
 import type { ServiceRecord, VmRecord } from '../../onegate/parse.ts';
 import { snapshotClient } from '../../onegate/snapshot.ts';
 import { safeJson, safeText } from '../../log/safe-text.ts';
 import { planToJson, planToText } from '../../plan/format.ts';
 import type { Probe } from '../../plan/plan.ts';
-import { observeCluster, planRole, roleOf } from '../../roles/index.ts';
+import { planRole, roleOf } from '../../roles/index.ts';
+import { observeCluster } from '../../steps/converge.ts';
 import { oneGateFor, readInputs } from '../../steps/inputs.ts';
 import type { Output } from '../program.ts';
 import type { Runtime } from '../runtime.ts';

@@ -2,7 +2,7 @@ import { realClock } from '../../executor/wait.ts';
 import { UsageError } from '../../errors.ts';
 import { roleOf } from '../../roles/index.ts';
 import { oneGateFor, readInputs } from '../../steps/inputs.ts';
-import { runSync, syncOnce } from '../../reconcile/haproxy-sync.ts';
+import { runSync, syncOnce } from '../../roles/vnf/haproxy-sync.ts';
 import type { Runtime } from '../runtime.ts';
 
 /** `oneke vnf sync`: keeps HAProxy's backends equal to what the service publishes. */

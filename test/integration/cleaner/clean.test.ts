@@ -7,7 +7,7 @@ import { createRuntime } from '../../../src/cli/runtime.ts';
 import { KubeApiError } from '../../../src/cleaner/kube-api.ts';
 import { buildServiceState, startEmulator, type BuildVmSpec, type EmulatorHandle } from '../../../src/emulator/index.ts';
 import { RuntimeProblem } from '../../../src/errors.ts';
-import { RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../../../src/kubernetes/paths.ts';
+import { RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../../../src/roles/kubernetes/paths.ts';
 import { K8S_CONTEXT } from '../../support/cluster.ts';
 import { tempRoot } from '../../support/temp-root.ts';
 import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from './fake-kube-api.ts';

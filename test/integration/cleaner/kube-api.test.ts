@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { createKubeApi, KubeApiError, type KubeApi, type KubeApiOptions } from '../../../src/cleaner/kube-api.ts';
 import { UsageError } from '../../../src/errors.ts';
 import { NodeHost } from '../../../src/host/node-host.ts';
-import { RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../../../src/kubernetes/paths.ts';
+import { RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../../../src/roles/kubernetes/paths.ts';
 import { tempRoot } from '../../support/temp-root.ts';
 import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from './fake-kube-api.ts';
 import { cleanerFixtures } from './fixtures.ts';

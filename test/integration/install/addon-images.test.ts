@@ -28,7 +28,7 @@ import {
   type Arch,
   type InstallResult,
 } from '../../../src/install/index.ts';
-import { RKE2_AIRGAP_IMAGES } from '../../../src/kubernetes/paths.ts';
+import { RKE2_AIRGAP_IMAGES } from '../../../src/roles/kubernetes/paths.ts';
 import { BINARY } from '../../support/binary.ts';
 import { pushImage, startRegistry, type LocalRegistry, type PushedImage } from '../../support/registry.ts';
 import { tempRoot } from '../../support/temp-root.ts';

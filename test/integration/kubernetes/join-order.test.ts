@@ -3,7 +3,7 @@ import { buildServiceState, macFromIp, startEmulator } from '../../../src/emulat
 import type { Clock } from '../../../src/executor/wait.ts';
 import { createLogger, SecretSet } from '../../../src/log/logger.ts';
 import { createOneGateClient } from '../../../src/onegate/client.ts';
-import { convergeRole } from '../../../src/roles/index.ts';
+import { convergeRole } from '../../../src/steps/converge.ts';
 import type { RoleName } from '../../../src/plan/plan.ts';
 import { configFrom, K8S_CONTEXT } from '../../support/cluster.ts';
 import { SimHost, StandInCluster } from '../../support/sim-host.ts';

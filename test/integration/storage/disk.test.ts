@@ -13,7 +13,7 @@ import { applyPlan } from '../../../src/executor/apply.ts';
 import { NodeHost } from '../../../src/host/node-host.ts';
 import { createLogger, SecretSet } from '../../../src/log/logger.ts';
 import type { Action } from '../../../src/plan/plan.ts';
-import { gatherDiskFacts, planStorageDisk, planStorageDiskWithWarnings } from '../../../src/storage/index.ts';
+import { gatherDiskFacts, planStorageDisk, planStorageDiskWithWarnings } from '../../../src/roles/storage/disk/index.ts';
 
 const MP = '/var/lib/longhorn';
 

@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type HaproxyInput, renderHaproxyCfg } from '../../../src/render/haproxy-cfg.ts';
+import { type HaproxyInput, renderHaproxyCfg } from '../../../src/roles/vnf/haproxy-cfg.ts';
 import { type KeepalivedInput, renderKeepalivedConf, type VrrpInstance } from '../../../src/render/keepalived-conf.ts';
-import { type NftablesInput, renderNftables, renderNftablesRemoval } from '../../../src/render/nftables.ts';
-import { collectBackends } from '../../../src/vnf/backends.ts';
+import { type NftablesInput, renderNftables, renderNftablesRemoval } from '../../../src/roles/vnf/nftables.ts';
+import { collectBackends } from '../../../src/roles/vnf/backends.ts';
 import { isRoot, NEEDS_ROOT, TestNet } from '../../support/netns.ts';
 
 let dir: string;

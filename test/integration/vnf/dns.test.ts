@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { Plan } from '../../../src/plan/plan.ts';
-import { planVnf } from '../../../src/vnf/plan-vnf.ts';
+import { planVnf } from '../../../src/roles/vnf/plan.ts';
 import { clusterFrom, configFrom } from '../../support/cluster.ts';
 import { eventually, isRoot, NEEDS_ROOT } from '../../support/netns.ts';
 import { useTestNet } from '../../support/use-test-net.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ADDONS, CHART_ADDONS, chartAddon, NODEPORT_OFFSET, preparedManifestNames, STORAGE_NODE_TAINT, TRAEFIK_NODE_PORTS } from '../../../src/addons/index.ts';
 import type { ChartAddonName } from '../../../src/addons/index.ts';
 import { InternalError } from '../../../src/errors.ts';
-import { agentConfig } from '../../../src/kubernetes/rke2-config.ts';
+import { agentConfig } from '../../../src/roles/kubernetes/rke2-config.ts';
 import { configOf } from './helpers.ts';
 
 describe('the add-on registry', () => {

@@ -1,5 +1,7 @@
-// src/render and src/vnf are the functional core of the VNF: text in, text out. They must not reach
-// the file system, processes or the network, so that `oneke plan` and the tests can call them freely.
+// src/render and the role folders (src/roles/vnf, kubernetes, master, worker, storage) are the
+// functional core: plain data in, plans and text out. They must not reach the file system, processes or
+// the network themselves, so that `oneke plan` and the tests can call them freely; the gathers and the
+// HAProxy sync loop among them act only through the Host they are given (imported as a type).
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -20,13 +22,14 @@ async function importsOf(folder: string): Promise<[string, string][]> {
   return found;
 }
 
-describe.each(['src/render', 'src/vnf'])('%s is pure', (folder) => {
+describe.each(['src/render', 'src/roles', 'src/roles/vnf', 'src/roles/kubernetes', 'src/roles/master', 'src/roles/worker', 'src/roles/storage', 'src/roles/storage/disk'])('%s is pure', (folder) => {
   test('imports only pure modules', async () => {
     const imports = await importsOf(folder);
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter(([, spec]) => FORBIDDEN.test(spec))).toEqual([]);
-    // Inside the project: only errors, other pure modules (configuration, addresses, plans, OneGate keys and answers).
+    // Inside the project: only errors, other pure modules (configuration, addresses, plans, roles, add-ons
+    // and the prepared manifests' names, OneGate keys and answers).
     const local = imports.filter(([, spec]) => spec.startsWith('.')).map(([file, spec]) => path.normalize(path.join(path.dirname(file), spec)));
-    expect(local.filter((target) => !/^src\/(?:errors\.ts|render\/|vnf\/|net\/|config\/|plan\/|roles\/role\.ts|onegate\/(?:keys|parse)\.ts)/.test(target))).toEqual([]);
+    expect(local.filter((target) => !/^src\/(?:errors\.ts|render\/|net\/|roles\/(?:role\.ts|vnf\/|kubernetes\/|master\/|worker\/|storage\/)|config\/|plan\/|addons\/|onegate\/(?:keys|parse)\.ts)/.test(target))).toEqual([]);
   });
 });
