@@ -13,6 +13,7 @@ const PURE = [
   '^src/config/',
   '^src/plan/',
   '^src/addons/',
+  '^src/net/',
   '^src/context/parse-[^/]+$',
   '^src/onegate/(?:parse|keys)\\.ts$',
   // Errors and text helpers the pure code throws and uses: data in, data out too.
