@@ -4,10 +4,12 @@
 // folder. Pure: no I/O.
 
 import type { Config } from '../config/index.ts';
-import { PREPARED_MANIFESTS } from '../roles/kubernetes/paths.ts';
 import type { ChartAddonName } from './addon.ts';
 import { CHART_ADDONS, chartAddon } from './registry.ts';
 import { HELM_API, RKE2_CHART_NAMESPACE, toPlainYaml } from './manifest-file.ts';
+
+/** Where `oneke install` leaves the add-on HelmChart manifests; configure links the enabled ones. */
+export const PREPARED_MANIFESTS = '/var/lib/one-appliance/manifests';
 
 export interface PreparedManifest {
   readonly addon: ChartAddonName;

@@ -7,7 +7,7 @@ import type { RoleName } from '../plan/plan.ts';
 import type { Config } from './config.ts';
 import { ipv4ToNumber } from '../net/address.ts';
 import { showValue } from './show-value.ts';
-import { nicAddresses, tryResolvePlaceholder } from '../roles/vnf/placeholders.ts';
+import { nicAddresses, tryResolvePlaceholder } from './placeholders.ts';
 
 export interface RuleContext {
   readonly config: Config;

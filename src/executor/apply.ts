@@ -1,7 +1,7 @@
 import type { Host } from '../host/host.ts';
 import { isIpv4 } from '../net/address.ts';
 import { resolveIpv4 } from '../host/resolve.ts';
-import { kubeconfigFor, reachableServer } from '../roles/kubernetes/kubeconfig.ts';
+import { kubeconfigFor, reachableServer } from '../plan/kubeconfig.ts';
 import type { SecretSet } from '../log/logger.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { Agent, request } from 'undici';
-import { allNodesReady } from '../roles/kubernetes/kubeconfig.ts';
+import { allNodesReady } from '../plan/kubeconfig.ts';
 import type { Probe } from '../plan/plan.ts';
 import type { Host } from './host.ts';
 

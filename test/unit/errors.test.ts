@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, ContextError, ERROR_CODES, ExitCode, InternalError, OneGateError, RuntimeProblem, UsageError } from '../../src/errors.ts';
 import { ContextSyntaxError } from '../../src/context/context-syntax-error.ts';
 import { ChecksumMismatchError, ImageDigestMismatchError, ImageNotFoundError, UnverifiableArtifactsError } from '../../src/install/errors.ts';
-import { PlaceholderError } from '../../src/roles/vnf/placeholders.ts';
+import { PlaceholderError } from '../../src/config/placeholders.ts';
 
 describe('ERROR_CODES', () => {
   it('names every code ONEKE_… with an exit code of 1, 2 or 70', () => {

@@ -2,7 +2,7 @@ import type { ExecOptions, ExecResult, LocalInterface } from '../../host/host.ts
 import { NodeHost } from '../../host/node-host.ts';
 import { mastersOf } from '../../roles/kubernetes/join-order.ts';
 import type { ServiceRecord, VmRecord } from '../../onegate/parse.ts';
-import { snapshotClient } from '../../onegate/snapshot.ts';
+import { snapshotClient } from '../../emulator/snapshot.ts';
 import { safeJson, safeText } from '../../log/safe-text.ts';
 import { planToJson, planToText } from '../../plan/format.ts';
 import type { Probe } from '../../plan/plan.ts';

@@ -14,8 +14,7 @@ export const RKE2_AGENT_ENV = '/etc/default/rke2-agent';
 export const RKE2_SERVER_UNIT = 'rke2-server.service';
 export const RKE2_AGENT_UNIT = 'rke2-agent.service';
 
-/** Where `oneke install` leaves the add-on HelmChart manifests; configure links the enabled ones. */
-export const PREPARED_MANIFESTS = '/var/lib/one-appliance/manifests';
+export { PREPARED_MANIFESTS } from '../../addons/prepared-manifest.ts';
 /** Where `oneke install` keeps the downloaded chart archives. */
 export const CHART_ARCHIVES = '/var/lib/one-appliance/charts';
 

@@ -9,7 +9,7 @@ import { parseHaproxyLbKey, type HaproxyLbField } from '../../onegate/keys.ts';
 import { canonicalHost, parseIp } from '../../net/address.ts';
 import { compareHosts, hostPort } from '../../render/addresses.ts';
 import type { HaproxyServer, LoadBalancer } from './haproxy-cfg.ts';
-import { type NicAddresses, resolvePlaceholder, tryResolvePlaceholder } from './placeholders.ts';
+import { type NicAddresses, resolvePlaceholder, tryResolvePlaceholder } from '../../config/placeholders.ts';
 
 /** LB0 is the RKE2 supervisor (9345), which listens before it can serve joins (rke2-docs pull 231)… */
 export const SUPERVISOR_LB_INDEX = 0;

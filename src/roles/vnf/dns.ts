@@ -7,7 +7,7 @@ import { subnetOf } from '../../config/index.ts';
 import { isIpv4, parseIp } from '../../net/address.ts';
 import { compareHosts } from '../../render/addresses.ts';
 import type { DnsAddress, UnboundInput, ZoneRecord } from './unbound-conf.ts';
-import { nicAddresses, type NicAddresses } from './placeholders.ts';
+import { nicAddresses, type NicAddresses } from '../../config/placeholders.ts';
 
 /**
  * Every name of the zone: for NIC n, `ip<m>.eth<n>` per address, `vip<m>.eth<n>` per VIP, and

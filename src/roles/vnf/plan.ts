@@ -11,7 +11,7 @@ import { renderUnboundConf } from './unbound-conf.ts';
 import type { RoleFacts } from '../role.ts';
 import { collectBackends, type ServiceVm, type StaticLb } from './backends.ts';
 import { unboundInput } from './dns.ts';
-import { nicAddresses, resolvePlaceholder } from './placeholders.ts';
+import { nicAddresses, resolvePlaceholder } from '../../config/placeholders.ts';
 
 // The VNF: keepalived holds the VIPs, HAProxy forwards the cluster's ports to the nodes that
 // publish themselves, nftables routes and masquerades the private network. Pure.

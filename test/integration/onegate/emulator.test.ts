@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { runEmulatorCommand, type EmulatorHandle } from '../../../src/emulator/index.ts';
 import { ConfigError, OneGateError, UsageError } from '../../../src/errors.ts';
-import { snapshotClient } from '../../../src/onegate/snapshot.ts';
+import { snapshotClient } from '../../../src/emulator/snapshot.ts';
 import { clientOf, emulator, track } from './helpers.ts';
 
 const FIXTURE = new URL('../../fixtures/onegate/service-1-1-1-1.yaml', import.meta.url).pathname;

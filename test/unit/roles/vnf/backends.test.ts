@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { InternalError } from '../../../../src/errors.ts';
 import { renderHaproxyCfg } from '../../../../src/roles/vnf/haproxy-cfg.ts';
 import { collectBackends, type ServiceVm, type StaticLb } from '../../../../src/roles/vnf/backends.ts';
-import { type NicAddresses, PlaceholderError } from '../../../../src/roles/vnf/placeholders.ts';
+import { type NicAddresses, PlaceholderError } from '../../../../src/config/placeholders.ts';
 
 const VIP = '10.0.0.10';
 const nics: NicAddresses[] = [

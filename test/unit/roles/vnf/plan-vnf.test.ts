@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Action, Plan } from '../../../../src/plan/plan.ts';
 import { ConfigError } from '../../../../src/errors.ts';
-import { PlaceholderError } from '../../../../src/roles/vnf/placeholders.ts';
+import { PlaceholderError } from '../../../../src/config/placeholders.ts';
 import type { VrrpInstance } from '../../../../src/render/keepalived-conf.ts';
 import { planVnf, vrrpInstances } from '../../../../src/roles/vnf/plan.ts';
 import { clusterFrom, configFrom } from '../../../support/cluster.ts';

@@ -1,14 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { ExitCode, RuntimeProblem } from '../../../../src/errors.ts';
-import { applyPlan } from '../../../../src/executor/apply.ts';
-import { NodeHost } from '../../../../src/host/node-host.ts';
-import { resolveIpv4 } from '../../../../src/host/resolve.ts';
-import { kubeconfigFor, reachableServer } from '../../../../src/roles/kubernetes/kubeconfig.ts';
-import { createLogger, SecretSet } from '../../../../src/log/logger.ts';
-import { showValue } from '../../../../src/plan/format.ts';
-import type { Action, Plan } from '../../../../src/plan/plan.ts';
-import { tempRoot } from '../../../support/temp-root.ts';
+import { ExitCode, RuntimeProblem } from '../../../src/errors.ts';
+import { applyPlan } from '../../../src/executor/apply.ts';
+import { NodeHost } from '../../../src/host/node-host.ts';
+import { resolveIpv4 } from '../../../src/host/resolve.ts';
+import { kubeconfigFor, reachableServer } from '../../../src/plan/kubeconfig.ts';
+import { createLogger, SecretSet } from '../../../src/log/logger.ts';
+import { showValue } from '../../../src/plan/format.ts';
+import type { Action, Plan } from '../../../src/plan/plan.ts';
+import { tempRoot } from '../../support/temp-root.ts';
 
 const RKE2_YAML = `apiVersion: v1
 kind: Config

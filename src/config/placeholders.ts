@@ -2,9 +2,9 @@
 // address of NIC n, `<ETHn_VIPm>` its m-th VIP, `<ETHn_EPm>` its m-th endpoint, the VIP when there
 // is one and the IP otherwise. They let one service template name the VNF's own addresses.
 
-import type { Config } from '../../config/index.ts';
-import { OnekeError } from '../../errors.ts';
-import { addressOf, parsePlaceholder } from '../../net/address.ts';
+import type { Config } from './index.ts';
+import { OnekeError } from '../errors.ts';
+import { addressOf, parsePlaceholder } from '../net/address.ts';
 
 /** The addresses of one NIC of the VNF. Values may carry a `/prefix`, which resolution drops. */
 export interface NicAddresses {

@@ -3,10 +3,10 @@
 // the same way, with no network.
 
 import { ConfigError, OneGateError } from '../errors.ts';
-import { loadEmulatorState } from '../emulator/state.ts';
-import { createEmulatorStore } from '../emulator/store.ts';
-import type { OneGateClient } from './client.ts';
-import { parseServiceAnswer, parseVmAnswer } from './parse.ts';
+import { loadEmulatorState } from './state.ts';
+import { createEmulatorStore } from './store.ts';
+import type { OneGateClient } from '../onegate/client.ts';
+import { parseServiceAnswer, parseVmAnswer } from '../onegate/parse.ts';
 
 export type SnapshotClient = Pick<OneGateClient, 'vmId' | 'vmShow' | 'vmShowById' | 'serviceShow' | 'serviceShowExtended'>;
 

@@ -1,6 +1,6 @@
 import { parse, stringify } from 'yaml';
-import { oneLine, RuntimeProblem } from '../../errors.ts';
-import { isIpv4 } from '../../net/address.ts';
+import { oneLine, RuntimeProblem } from '../errors.ts';
+import { isIpv4 } from '../net/address.ts';
 
 /**
  * A kubeconfig whose every cluster points at `server` (the control-plane endpoint, not 127.0.0.1).

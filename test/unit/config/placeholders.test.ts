@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { ExitCode, OnekeError } from '../../../../src/errors.ts';
-import { type NicAddresses, PlaceholderError, resolvePlaceholder, tryResolvePlaceholder } from '../../../../src/roles/vnf/placeholders.ts';
+import { ExitCode, OnekeError } from '../../../src/errors.ts';
+import { type NicAddresses, PlaceholderError, resolvePlaceholder, tryResolvePlaceholder } from '../../../src/config/placeholders.ts';
 
 const nics: NicAddresses[] = [
   // Public NIC: an IP, an alias, one VIP.
