@@ -30,7 +30,7 @@ export interface HttpsProbe {
 }
 
 /** The HTTP status of a GET, or undefined when no answer came. */
-export async function httpsStatus(host: Host, probe: HttpsProbe): Promise<number | undefined> {
+async function httpsStatus(host: Host, probe: HttpsProbe): Promise<number | undefined> {
   return (await httpsGet(host, probe))?.status;
 }
 

@@ -32,9 +32,6 @@ export const ONEKE_ERROR = 'ONEKE_ERROR';
 export const ROLE_NAME = 'ROLE_NAME';
 export const SERVICE_ID = 'SERVICE_ID';
 
-/** OneGate answers 403 when a VM tries to change or delete one of these (onegate-server.conf default). */
-export const RESTRICTED_KEYS: readonly string[] = ['SCHED_REQUIREMENTS', SERVICE_ID, ROLE_NAME];
-
 /** Keys whose values are secrets: mask them in logs and plans. */
 export const SECRET_KEYS: readonly string[] = [ONEGATE_K8S_TOKEN, ONEKE_KUBECONFIG];
 

@@ -47,11 +47,6 @@ export function mastersOf(service: ServiceRecord | undefined): MasterPeer[] {
   return peers.sort((a, b) => a.vmId - b.vmId);
 }
 
-/** Whether the service has nodes that OneGate could not describe (a node without its VM). */
-export function unknownNodes(service: ServiceRecord | undefined): number {
-  return (service?.roles ?? []).flatMap((r) => r.nodes).filter((n) => n.vmId === undefined || !n.vm?.complete).length;
-}
-
 export interface JoinFacts {
   role: K8sRole;
   self: VmRecord;

@@ -22,8 +22,3 @@ export function nodeIpv4(self: VmRecord, local: readonly LocalInterface[]): stri
   }
   return undefined;
 }
-
-/** The name of the local interface that carries `ipv4`. */
-export function interfaceOf(ipv4: string, local: readonly LocalInterface[]): string | undefined {
-  return local.find((i) => i.ipv4.includes(ipv4))?.name;
-}

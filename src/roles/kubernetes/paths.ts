@@ -2,7 +2,6 @@
 
 export const RKE2_CONFIG = '/etc/rancher/rke2/config.yaml';
 export const RKE2_KUBECONFIG = '/etc/rancher/rke2/rke2.yaml';
-export const RKE2_DATA = '/var/lib/rancher/rke2';
 export const RKE2_NODE_TOKEN = '/var/lib/rancher/rke2/server/node-token';
 export const RKE2_MANIFESTS = '/var/lib/rancher/rke2/server/manifests';
 export const RKE2_SERVER_CA = '/var/lib/rancher/rke2/server/tls/server-ca.crt';
