@@ -21,9 +21,8 @@ const PURE = [
   '^src/context/context-syntax-error\\.ts$',
   '^src/onegate/answer-error\\.ts$',
   '^src/log/safe-text\\.ts$',
-  // Pure folders of today, until they move into src/roles/vnf/.
+  // Renderers that the configuration checks share with the VNF.
   '^src/render/',
-  '^src/vnf/',
 ];
 // A gather (gather.ts in a role folder) looks at the VM through the Host it is given; code under a
 // shell/ folder of a role is the role's own effects.
@@ -36,9 +35,8 @@ const SHELL = [
   '^(?:node:)?(?:fs|fs/promises|child_process|net|tls|http|https|http2|dgram|dns|dns/promises|timers|timers/promises)$',
   '^node_modules/(?:execa|undici)/',
 ];
-// The domain the effects layer must not know. kubernetes, vnf, storage, render and reconcile are the
-// folders of today that move into src/roles/.
-const DOMAIN = '^src/(?:roles|addons|install|cleaner|steps|cli|kubernetes|vnf|storage|render|reconcile)/';
+// The domain the effects layer must not know.
+const DOMAIN = '^src/(?:roles|addons|install|cleaner|steps|cli)/';
 const RUNTIME = { dependencyTypesNot: ['pre-compilation-only'] };
 
 /** @type {import('dependency-cruiser').IConfiguration} */
