@@ -19,7 +19,7 @@ export const ROLES = { vnf, master, worker, storage } satisfies Record<RoleName,
 export function roleOf(self: VmRecord): RoleName {
   const name = self.userTemplate.ROLE_NAME;
   if (name === undefined || name === '') {
-    throw new RuntimeProblem('ONEKE_NO_ROLE', `VM ${self.id} has no ROLE_NAME in its USER_TEMPLATE`, 'instantiate the VM through the OneKE OneFlow service');
+    throw new RuntimeProblem('ONEKE_NO_ROLE', `VM ${self.id} has no ROLE_NAME in its USER_TEMPLATE`);
   }
   if (!isRoleName(name)) {
     throw new RuntimeProblem('ONEKE_UNKNOWN_ROLE', `ROLE_NAME=${JSON.stringify(name)}: expected one of vnf, master, worker, storage`);

@@ -15,7 +15,7 @@ describe('ERROR_CODES', () => {
   it('gives each error its exit code and default hint', () => {
     expect(new RuntimeProblem('ONEKE_KUBECONFIG_MALFORMED', 'x')).toMatchObject({ exitCode: ExitCode.failure, hint: ERROR_CODES.ONEKE_KUBECONFIG_MALFORMED.hint });
     expect(new RuntimeProblem('ONEKE_NO_ROLE', 'x', 'do this')).toMatchObject({ code: 'ONEKE_NO_ROLE', exitCode: ExitCode.failure, hint: 'do this' });
-    expect(new RuntimeProblem('ONEKE_NO_ROLE', 'x').hint).toBeUndefined();
+    expect(new RuntimeProblem('ONEKE_UNKNOWN_ROLE', 'x').hint).toBeUndefined();
   });
 
   // The exit codes and hints each class had before the table existed.

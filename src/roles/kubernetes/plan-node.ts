@@ -46,7 +46,6 @@ export function identity(facts: KubernetesFacts): NodeIdentity {
     throw new RuntimeProblem(
       'ONEKE_NO_NODE_ADDRESS',
       `none of the NICs OneGate lists for VM ${facts.cluster.self.id} (${facts.cluster.self.nics.map((n) => `${n.ip ?? '?'}/${n.mac ?? '?'}`).join(', ') || 'none'}) is on a local interface`,
-      'check the VM template NICs and the contextualization of the network',
     );
   }
   return { ip, nodeName: nodeNameOf(ip) };
@@ -114,7 +113,6 @@ export function restartPlan(role: K8sRole, facts: KubernetesFacts, node: NodeIde
     throw new RuntimeProblem(
       'ONEKE_NODE_IDENTITY_CHANGED',
       `this node joined as ${published} but its address is now ${node.ip} (${node.nodeName}); RKE2 is not started`,
-      'give the VM its old IP back, or remove it from the service and add a new one',
     );
   }
   return nodePlan(role, { kind: 'restart', reason }, [...nodeSetup(facts, node.nodeName), ...start], warnings);

@@ -73,7 +73,7 @@ function addons(config: Config, prepared: readonly string[]): Action[] {
   }
   for (const manifest of preparedManifestNames(config)) {
     if (!prepared.includes(manifest.name)) {
-      throw new RuntimeProblem('ONEKE_ADDON_NOT_INSTALLED', `${manifest.path} is missing: the image was built without it`, 'rebuild the image with oneke install, or disable the add-on');
+      throw new RuntimeProblem('ONEKE_ADDON_NOT_INSTALLED', `${manifest.path} is missing: the image was built without it`);
     }
     actions.push({ kind: 'symlink', path: `${RKE2_MANIFESTS}/${manifest.name}`, target: manifest.path });
   }

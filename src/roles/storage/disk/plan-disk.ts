@@ -71,10 +71,6 @@ export function fstabLine(spec: string, mountpoint: string, fstype: string): str
   return `${spec} ${mountpoint} ${fstype} defaults 0 1`;
 }
 
-function deviceHint(): string {
-  return 'attach the disk to the VM, or set ONEAPP_STORAGE_DEVICE to the right device (empty for no dedicated disk)';
-}
-
 /** Actions and warnings; throws RuntimeProblem when the disk cannot be used safely. */
 export function planStorageDiskWithWarnings(storage: Config['storage'], facts: DiskFacts | undefined): StorageDiskPlan {
   const warnings: string[] = [];
@@ -87,38 +83,33 @@ export function planStorageDiskWithWarnings(storage: Config['storage'], facts: D
     throw new RuntimeProblem(
       'ONEKE_STORAGE_DEVICE_MISSING',
       `${variable}: the device does not exist; refusing to put Longhorn's data on the root disk instead`,
-      deviceHint(),
     );
   }
   if (!facts.isBlockDevice) {
-    throw new RuntimeProblem('ONEKE_STORAGE_DEVICE_NOT_BLOCK', `${variable}: exists but is not a block device`, deviceHint());
+    throw new RuntimeProblem('ONEKE_STORAGE_DEVICE_NOT_BLOCK', `${variable}: exists but is not a block device`);
   }
   if (facts.mountpointBusy) {
     throw new RuntimeProblem(
       'ONEKE_STORAGE_MOUNTPOINT_BUSY',
       `ONEAPP_STORAGE_MOUNTPOINT=${mountpoint}: ${facts.mountpointBusy.source} is already mounted there, not ${device}`,
-      `unmount it (and remove its /etc/fstab line), or choose another ONEAPP_STORAGE_MOUNTPOINT`,
     );
   }
   if (facts.mountedAt !== undefined && facts.mountedAt !== mountpoint) {
     throw new RuntimeProblem(
       'ONEKE_STORAGE_DEVICE_IN_USE',
       `${variable}: the device is mounted at ${facts.mountedAt}, not at ${mountpoint}`,
-      'unmount it, or check that ONEAPP_STORAGE_DEVICE names the dedicated disk and not one in use',
     );
   }
   if (facts.mountpointHasData === true) {
     throw new RuntimeProblem(
       'ONEKE_STORAGE_MOUNTPOINT_NOT_EMPTY',
       `ONEAPP_STORAGE_MOUNTPOINT=${mountpoint}: the folder already holds files; mounting ${device} over it would hide them`,
-      'move the files away (or empty the folder), or choose another ONEAPP_STORAGE_MOUNTPOINT',
     );
   }
   if (!facts.filesystem && facts.otherContent !== undefined) {
     throw new RuntimeProblem(
       'ONEKE_STORAGE_DEVICE_NOT_FILESYSTEM',
       `${variable}: the device holds ${facts.otherContent}, not a filesystem; it is neither formatted nor mounted`,
-      'point ONEAPP_STORAGE_DEVICE at a partition or an empty disk, or wipe the disk yourself (wipefs) if its data is not needed',
     );
   }
 
