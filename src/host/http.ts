@@ -4,6 +4,8 @@ import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from
 import { readBodyText, ReadRefused } from './bounded-read.ts';
 import { backoffDelay, realClock, type Backoff, type Clock } from './clock.ts';
 
+export type { Dispatcher };
+
 // The one HTTP layer of the agent, over undici: connection pools whose TLS, proxy and timeouts are
 // values, one request with a timeout over the whole attempt and a bounded answer, and one retry loop
 // whose policy is a value too. The OneGate client, the cleaner's Kubernetes API client and install's

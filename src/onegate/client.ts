@@ -3,7 +3,6 @@
 // state: every client owns its settings, counters and (unless given one) its connection pool, so
 // many can share a process.
 
-import type { Dispatcher } from 'undici';
 import { ConfigError, InternalError, OneGateError, type ConfigIssue } from '../errors.ts';
 import { READ_LIMITS, ReadRefused } from '../host/bounded-read.ts';
 import { realClock, type Clock } from '../host/clock.ts';
@@ -18,6 +17,7 @@ import {
   trustedCas,
   withRetry,
   type AttemptOutcome,
+  type Dispatcher,
 } from '../host/http.ts';
 import { OneGateAnswerError } from './answer-error.ts';
 import { isExtendedAnswer, parseJson, parseServiceAnswer, parseVmAnswer, type ServiceRecord, type VmRecord } from './parse.ts';
