@@ -2,17 +2,14 @@
 // A file that is not exactly the expected bytes never appears at the target.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { realClock, type Clock } from '../host/clock.ts';
+import { commitFile, makeDirectory, removeFile, setMode, sha256OfFile, syncDirectory, writeNewFile } from '../host/files.ts';
 import { AttemptTimeout, createDispatcher, errorChain, isRetryableStatus, requestStream, withAttemptTimeout, withRetry, type Dispatcher, type RetryPolicy } from '../host/http.ts';
 import type { Logger } from '../log/logger.ts';
 import { VERSION } from '../version.ts';
 import { removeStaleTemps } from '../host/node-host.ts';
-import { sha256OfFile } from './checksums.ts';
 import { ChecksumMismatchError, DownloadError } from './errors.ts';
 
 export interface DownloadSpec {
@@ -152,17 +149,17 @@ export async function fetchVerified(spec: DownloadSpec, context: DownloadContext
 
   const existing = await sha256OfFile(spec.target);
   if (existing === expected) {
-    await fs.chmod(spec.target, spec.mode);
+    await setMode(spec.target, spec.mode);
     context.logger.debug({ file: spec.file }, `${spec.file} is already in place and verified`);
     return 'present';
   }
   if (existing !== undefined) {
     // Untrusted bytes must not stay where they would be used, even if the new download fails.
     context.logger.warn({ file: spec.file, actual: existing, expected }, `${spec.file} is present with other content: removed, downloading it again`);
-    await fs.rm(spec.target, { force: true });
+    await removeFile(spec.target);
   }
 
-  await fs.mkdir(path.dirname(spec.target), { recursive: true });
+  await makeDirectory(path.dirname(spec.target));
   const attempts = Math.max(1, Math.floor(policy.attempts));
   const retry: RetryPolicy = { attempts, initialMs: policy.initialBackoffMs, maxMs: policy.maxBackoffMs };
   const outcome = await withRetry<'downloaded', unknown>(
@@ -172,17 +169,10 @@ export async function fetchVerified(spec: DownloadSpec, context: DownloadContext
       try {
         const { actual, bytes, temp } = await downloadOnce(spec, context.dispatcher, policy);
         if (actual !== expected) {
-          await fs.rm(temp, { force: true });
+          await removeFile(temp);
           throw new ChecksumMismatchError(spec.file, shownUrl, expected, actual);
         }
-        try {
-          await fs.chmod(temp, spec.mode);
-          await fs.rename(temp, spec.target);
-        } catch (error) {
-          await fs.rm(temp, { force: true });
-          throw error;
-        }
-        await syncDirectory(path.dirname(spec.target));
+        await commitFile(temp, spec.target, spec.mode);
         context.logger.info({ file: spec.file, bytes, sha256: actual }, `${spec.file} downloaded and verified`);
         return { value: 'downloaded' };
       } catch (error) {
@@ -236,16 +226,10 @@ async function downloadOnce(
           },
         });
         // The mode stays private until the file is verified and renamed.
-        await pipeline(response.body, tap, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), { signal });
-        const handle = await fs.open(temp, 'r+');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await writeNewFile(temp, response.body, tap, signal);
         return { actual: hash.digest('hex'), bytes, temp };
       } catch (error) {
-        await fs.rm(temp, { force: true });
+        await removeFile(temp);
         throw error;
       }
     },
@@ -253,12 +237,5 @@ async function downloadOnce(
   );
 }
 
-/** fsync of a folder, so that a rename into it survives a crash. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+// Kept under its old name for the image copy.
+export { syncDirectory };
