@@ -1,13 +1,13 @@
-// A minimal client of the Kubernetes API for the cleaner: list the nodes, delete one. On undici with
-// the admin client certificate of RKE2, read through the Host (so under --root), against a master's
-// local API server by default. Every request has a timeout; a failed one is retried a couple of times
-// with backoff, no more: the cleaner runs again in a few minutes anyway.
+// A minimal client of the Kubernetes API for the cleaner: list the nodes, delete one. On the HTTP
+// layer of src/host/http.ts with the admin client certificate of RKE2, read through the Host (so under
+// --root), against a master's local API server by default. Every request has a timeout; a failed one
+// is retried a couple of times with backoff, no more: the cleaner runs again in a few minutes anyway.
 
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
 import { OnekeError, RuntimeProblem, UsageError } from '../errors.ts';
-import { READ_LIMITS, readBodyText, ReadRefused } from '../host/bounded-read.ts';
+import { READ_LIMITS, ReadRefused } from '../host/bounded-read.ts';
+import type { Clock } from '../host/clock.ts';
 import type { Host } from '../host/host.ts';
+import { AttemptTimeout, createDispatcher, errorFacts, isRetryableStatus, isTimeoutCode, requestText, withRetry, type RetryPolicy } from '../host/http.ts';
 import { API_PORT, RKE2_ADMIN_CERT, RKE2_ADMIN_KEY, RKE2_SERVER_CA } from '../roles/kubernetes/paths.ts';
 
 export const DEFAULT_API_URL = `https://127.0.0.1:${API_PORT}`;
@@ -49,6 +49,8 @@ export interface KubeApiOptions {
   /** Cap of the first wait before a retry; doubles each time. Default 500 ms. */
   retryDelayMs?: number;
   logger?: KubeApiLogger;
+  /** Waits between retries and their jitter. Default the real clock. */
+  clock?: Clock;
 }
 
 export interface KubeApi {
@@ -85,18 +87,6 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function errorCode(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (current instanceof Error && !seen.has(current)) {
-    seen.add(current);
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] : current.cause;
-  }
-  return undefined;
-}
 
 /** TLS verification and protocol failures: no retry fixes them. */
 function isFinalCode(code: string | undefined): boolean {
@@ -174,50 +164,62 @@ export async function createKubeApi(options: KubeApiOptions): Promise<KubeApi> {
   const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
   const retries = Math.max(0, Math.floor(options.retries ?? 2));
   const retryDelayMs = Math.max(0, options.retryDelayMs ?? 500);
+  // Full jitter under a cap that doubles without bound (a couple of retries at most); 5xx and 429 retried.
+  const policy: RetryPolicy = { attempts: retries + 1, initialMs: retryDelayMs, maxMs: Infinity, retryStatuses: [429] };
   // Verification stays on: the API server's certificate must chain to RKE2's server CA.
-  const agent = new Agent({ connect: { ca, cert, key, timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const agent = createDispatcher({ tls: { ca, cert, key }, connectTimeoutMs: timeoutMs, headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs });
 
   interface Answer {
     status: number;
     text: string;
   }
+  interface Failure {
+    detail: string;
+    status?: number;
+    cause?: unknown;
+  }
 
   /** One request, retried on what a later attempt can fix. Answers every status it got. */
   async function send(method: 'GET' | 'DELETE', path: string, body?: string): Promise<Answer> {
-    for (let attempt = 0; ; attempt++) {
-      let failure: { detail: string; final: boolean; status?: number; cause?: unknown };
-      try {
-        const res = await request(`${origin}${basePath}${path}`, {
-          method,
-          headers: { accept: 'application/json', 'user-agent': 'oneke-clean', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          body,
-          dispatcher: agent,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        const text = await readBodyText(res.body, READ_LIMITS.kubeApiBody);
-        const retryable = res.statusCode >= 500 || res.statusCode === 429;
-        if (!retryable) return { status: res.statusCode, text };
-        failure = { detail: statusMessage(text), final: false, status: res.statusCode };
-      } catch (error) {
-        if (error instanceof ReadRefused) throw new KubeApiError(method, path, undefined, `${base.host}: ${error.message}`, undefined, false);
-        const code = errorCode(error);
-        const timedOut = (error as Error | undefined)?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
-        const message = error instanceof Error ? error.message : String(error);
-        failure = {
-          detail: timedOut ? `no answer within ${timeoutMs} ms` : `cannot talk to ${base.host}: ${code && !message.includes(code) ? `${code} ` : ''}${message}`,
-          final: !timedOut && isFinalCode(code),
-          cause: error,
-        };
-      }
-      if (failure.final || attempt >= retries) {
-        const tries = attempt + 1;
-        const detail = failure.final ? failure.detail : `${failure.detail} (gave up after ${tries} attempt${tries === 1 ? '' : 's'})`;
-        throw new KubeApiError(method, path, failure.status, detail, failure.cause, failure.status === undefined);
-      }
-      const wait = Math.floor(Math.random() * retryDelayMs * 2 ** attempt);
-      options.logger?.debug({ method, path, attempt: attempt + 1, status: failure.status, retryInMs: wait }, `Kubernetes API ${method} ${path} failed (${failure.detail}), retrying`);
-      await sleep(wait);
-    }
+    const outcome = await withRetry<Answer, Failure>(
+      policy,
+      async () => {
+        try {
+          const answer = await requestText({
+            method,
+            url: `${origin}${basePath}${path}`,
+            headers: { accept: 'application/json', 'user-agent': 'oneke-clean', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            body,
+            dispatcher: agent,
+            timeoutMs,
+            maxBytes: READ_LIMITS.kubeApiBody,
+          });
+          if (!isRetryableStatus(answer.status, policy)) return { value: answer };
+          return { retryable: true, failure: { detail: statusMessage(answer.text), status: answer.status } };
+        } catch (error) {
+          if (error instanceof ReadRefused) throw new KubeApiError(method, path, undefined, `${base.host}: ${error.message}`, undefined, false);
+          const { code } = errorFacts(error);
+          const timedOut = error instanceof AttemptTimeout || isTimeoutCode(code);
+          const message = error instanceof Error ? error.message : String(error);
+          return {
+            retryable: timedOut || !isFinalCode(code),
+            failure: {
+              detail: timedOut ? `no answer within ${timeoutMs} ms` : `cannot talk to ${base.host}: ${code && !message.includes(code) ? `${code} ` : ''}${message}`,
+              cause: error,
+            },
+          };
+        }
+      },
+      {
+        ...(options.clock ? { clock: options.clock } : {}),
+        onRetry: (failure, n, wait) =>
+          options.logger?.debug({ method, path, attempt: n, status: failure.status, retryInMs: wait }, `Kubernetes API ${method} ${path} failed (${failure.detail}), retrying`),
+      },
+    );
+    if ('value' in outcome) return outcome.value;
+    const { failure, why, attempts: tries } = outcome.gaveUp;
+    const detail = why === 'final' ? failure.detail : `${failure.detail} (gave up after ${tries} attempt${tries === 1 ? '' : 's'})`;
+    throw new KubeApiError(method, path, failure.status, detail, failure.cause, failure.status === undefined);
   }
 
   const fail = (method: string, path: string, answer: Answer): never => {

@@ -162,7 +162,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyRepor
   if (hostChange && deps.host.assertMayChangeHost) deps.host.assertMayChangeHost(describeAction(hostChange, false).split('\n')[0] ?? hostChange.kind);
   for (const [index, action] of plan.actions.entries()) {
     const op = index + 1;
-    const started = Date.now();
+    const clock = deps.clock ?? realClock;
+    const started = clock.now();
     deps.logger.debug({ op }, `[started] ${describeAction(action, false).split('\n')[0]}`);
     try {
       await applyAction(action, deps, report);
@@ -171,7 +172,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyRepor
       throw error;
     }
     report.actions++;
-    deps.logger.debug({ op, ms: Date.now() - started }, '[finished]');
+    deps.logger.debug({ op, ms: clock.now() - started }, '[finished]');
   }
   if (report.changed.length > 0) deps.logger.info({ changed: report.changed }, `applied ${report.actions} actions`);
   return report;

@@ -1,5 +1,5 @@
-import { setTimeout as sleepMs } from 'node:timers/promises';
 import { DeadlineError } from '../errors.ts';
+import { backoffDelay as jitteredBackoff, realClock, type Clock } from '../host/clock.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** How a wait paces itself. Plain data, so tests pass tiny numbers. */
@@ -14,19 +14,15 @@ export interface WaitPolicy {
   progressEveryMs?: number;
 }
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-  random(): number;
-}
+// The Clock lives in the effects layer; it is re-exported here for the code that waits.
+export { realClock, type Clock };
 
-export const realClock: Clock = { now: () => Date.now(), sleep: (ms) => sleepMs(ms), random: Math.random };
-
-/** Exponential backoff with full jitter: a pause drawn from [initial/2, min(max, initial·2^n)]. */
+/**
+ * The pause after look number `attempt` (0 = the first): the one backoff of src/host/clock.ts, drawn
+ * from [initial/2, min(max, initial·2^attempt)].
+ */
 export function backoffDelay(attempt: number, policy: Pick<WaitPolicy, 'initialMs' | 'maxMs'>, random: () => number): number {
-  const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** attempt);
-  const floor = Math.min(ceiling, policy.initialMs / 2);
-  return Math.round(floor + random() * (ceiling - floor));
+  return jitteredBackoff(attempt + 1, { initialMs: policy.initialMs, maxMs: policy.maxMs, jitter: 'from-half-initial' }, random);
 }
 
 /** What one look at the awaited thing found. */

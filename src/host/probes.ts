@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, request } from './undici-core.ts';
 import { allNodesReady } from '../plan/kubeconfig.ts';
 import type { Probe } from '../plan/plan.ts';
 import type { Host } from './host.ts';

@@ -29,17 +29,6 @@ declare module 'undici/lib/core/errors.js' {
   import { errors } from 'undici';
   export default errors;
 }
-declare module 'undici/lib/core/util.js' {
-  const util: {
-    parseOrigin(url: unknown): URL;
-    parseURL(url: unknown): URL;
-  };
-  export default util;
-}
-declare module 'undici/lib/global.js' {
-  import { getGlobalDispatcher } from 'undici';
-  export { getGlobalDispatcher };
-}
 declare module 'undici/lib/interceptor/redirect.js' {
   import { interceptors } from 'undici';
   const redirect: typeof interceptors.redirect;

@@ -1,8 +1,5 @@
 // sha256sum-format lists and file hashes.
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { ConfigError } from '../errors.ts';
 import { READ_LIMITS, readRegularFile, ReadRefused } from '../host/bounded-read.ts';
 import { showValue } from '../config/index.ts';
@@ -132,14 +129,5 @@ export function requireImageDigests(
   );
 }
 
-/** The lowercase hex SHA-256 of a file, or undefined when it does not exist. */
-export async function sha256OfFile(file: string): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  try {
-    await pipeline(createReadStream(file), hash);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return hash.digest('hex');
-}
+// The hash of a file is file work of the effects layer; kept here under its old name.
+export { sha256OfFile } from '../host/files.ts';

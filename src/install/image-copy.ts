@@ -11,13 +11,12 @@
 // Only then is the archive compressed and renamed into place; a failure leaves no file there.
 
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import { commitFile, makeDirectory, removeFile } from '../host/files.ts';
 import type { Host } from '../host/host.ts';
 import type { Logger } from '../log/logger.ts';
 import { RKE2_AIRGAP_IMAGES } from '../roles/kubernetes/paths.ts';
 import type { Arch } from './artifacts.ts';
-import { syncDirectory } from './download.ts';
 import { ImageCopyError, ImageDigestMismatchError, ImageNotFoundError } from './errors.ts';
 import { imageSource, platformOf, type AddonImage, type ImageSource } from './images.ts';
 import { DOWNLOAD_STAGING } from './paths.ts';
@@ -139,8 +138,8 @@ export async function copyImage(run: ImageCopyRun, image: AddonImage, sha256: st
 
   const staging = host.hostPath(DOWNLOAD_STAGING);
   const imagesDir = host.hostPath(RKE2_AIRGAP_IMAGES);
-  await fs.mkdir(staging, { recursive: true });
-  await fs.mkdir(imagesDir, { recursive: true });
+  await makeDirectory(staging);
+  await makeDirectory(imagesDir);
   const suffix = randomBytes(6).toString('hex');
   const tarPath = path.join(staging, `${image.archive}.${suffix}.tar`);
   // skopeo reads `docker-archive:PATH:NAME`: a colon in the path would be taken for the name.
@@ -157,12 +156,10 @@ export async function copyImage(run: ImageCopyRun, image: AddonImage, sha256: st
     await checkArchive(run, image, tarPath, configHex);
     const packed = await host.exec('zstd', ['-q', '-T0', '-f', '-o', partPath, tarPath], { timeoutMs: LOCAL_TIMEOUT_MS });
     if (packed.exitCode !== 0) throw new ImageCopyError(image.reference, `zstd exited ${packed.exitCode}: ${said(packed.stderr)}`);
-    await fs.chmod(partPath, ARCHIVE_MODE);
-    await fs.rename(partPath, path.join(imagesDir, image.archive));
-    await syncDirectory(imagesDir);
+    await commitFile(partPath, path.join(imagesDir, image.archive), ARCHIVE_MODE);
   } finally {
-    await fs.rm(tarPath, { force: true });
-    await fs.rm(partPath, { force: true });
+    await removeFile(tarPath);
+    await removeFile(partPath);
   }
   logger.info({ image: image.reference, archive: `${RKE2_AIRGAP_IMAGES}/${image.archive}` }, `image ${image.reference} is in place, verified`);
 }

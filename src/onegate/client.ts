@@ -1,16 +1,27 @@
-// The OneGate client: the calls of contract section 4 on undici, with a timeout on every request and
-// retries with backoff where a later attempt can succeed. No global state: every client owns its
-// settings, counters and (unless given one) its connection pool, so many can share a process.
+// The OneGate client: the calls of contract section 4 on the HTTP layer of src/host/http.ts, with a
+// timeout on every request and retries with backoff where a later attempt can succeed. No global
+// state: every client owns its settings, counters and (unless given one) its connection pool, so
+// many can share a process.
 
-import { readFileSync } from 'node:fs';
-import { getCACertificates } from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, InternalError, OneGateError, type ConfigIssue } from '../errors.ts';
-import { READ_LIMITS, readBodyText, ReadRefused } from '../host/bounded-read.ts';
+import { READ_LIMITS, ReadRefused } from '../host/bounded-read.ts';
+import { realClock, type Clock } from '../host/clock.ts';
+import {
+  AttemptTimeout,
+  createDispatcher,
+  errorFacts,
+  isRetryableStatus,
+  isTimeoutCode,
+  readPemFile,
+  requestText,
+  trustedCas,
+  withRetry,
+  type AttemptOutcome,
+  type Dispatcher,
+} from '../host/http.ts';
 import { OneGateAnswerError } from './answer-error.ts';
 import { isExtendedAnswer, parseJson, parseServiceAnswer, parseVmAnswer, type ServiceRecord, type VmRecord } from './parse.ts';
-import { backoffDelay, resolveRetry, type RetryOptions, type RetryPolicy } from './retry.ts';
+import { resolveRetry, type RetryOptions, type RetryPolicy } from './retry.ts';
 
 /** pino-compatible: `(obj, msg)`. */
 export interface OneGateLogger {
@@ -41,8 +52,10 @@ export interface OneGateClientOptions {
   extendedReprobeMs?: number;
   /** Per-VM requests in flight at once when falling back. Default 4. */
   fallbackConcurrency?: number;
-  /** Source of jitter, [0, 1). For tests. */
+  /** Source of jitter, [0, 1). For tests. Default the clock's. */
   random?: () => number;
+  /** Time of the retries and of the `extended` re-probe. Default the real one. */
+  clock?: Clock;
 }
 
 export const ONEGATE_ROUTES = ['GET /vm', 'GET /vms/:id', 'PUT /vm', 'PUT /vms/:id', 'GET /service', 'GET /service?extended'] as const;
@@ -89,9 +102,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_REPROBE_MS = 10 * 60_000;
 const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Outcome of one failed attempt. */
+/** What one failed attempt came to (whether it is retryable travels beside it). */
 interface Failure {
-  retryable: boolean;
   status: number | undefined;
   /** For the final error message. */
   detail: string;
@@ -113,8 +125,6 @@ interface CallSpec<T> {
   retryOn404?: boolean;
 }
 
-class AttemptTimeout extends Error {}
-
 function toVmId(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
   return /^\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : undefined;
@@ -130,36 +140,10 @@ function isFinalCode(code: string): boolean {
   return code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED' || code === 'ERR_INVALID_URL' || code.startsWith('ERR_SSL_');
 }
 
-/** The first error code and message along the cause chain (undici nests them; connect may aggregate). */
-function errorFacts(error: unknown): { code: string | undefined; message: string } {
-  const seen = new Set<unknown>();
-  let message: string | undefined;
-  let current: unknown = error;
-  while (current instanceof Error && !seen.has(current)) {
-    seen.add(current);
-    message ??= current.message || undefined;
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return { code, message: current.message || message || code };
-    const inner = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] : current.cause;
-    current = inner;
-  }
-  return { code: undefined, message: message ?? String(error) };
-}
-
 /** First line of an error body, shortened: enough to say what the server said. */
 function firstLine(text: string): string {
   const line = text.trim().split('\n', 1)[0] ?? '';
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
-function defaultCas(): string[] {
-  const cas = new Set<string>(getCACertificates('default'));
-  try {
-    for (const ca of getCACertificates('system')) cas.add(ca);
-  } catch {
-    // No system store on this platform: Node's bundled CAs and NODE_EXTRA_CA_CERTS remain.
-  }
-  return [...cas];
 }
 
 export function createOneGateClient(options: OneGateClientOptions): OneGateClient {
@@ -181,13 +165,14 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
   }
   let extraCa: string | undefined;
   if (options.caFile !== undefined) {
-    try {
-      extraCa = readFileSync(options.caFile, 'utf8');
+    const read = readPemFile(options.caFile);
+    if ('error' in read) {
+      issues.push({ variable: 'caFile', shown: options.caFile, expected: `a readable PEM file (${read.error})` });
+    } else {
+      extraCa = read.pem;
       if (!extraCa.includes('-----BEGIN CERTIFICATE-----')) {
         issues.push({ variable: 'caFile', shown: options.caFile, expected: 'a PEM file of CA certificates' });
       }
-    } catch (error) {
-      issues.push({ variable: 'caFile', shown: options.caFile, expected: `a readable PEM file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` });
     }
   }
   if (issues.length > 0 || base === undefined || vmId === undefined) throw new ConfigError(issues);
@@ -196,21 +181,24 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
   const host = base.host;
   const basePath = base.pathname.replace(/\/+$/, '');
   const policy: RetryPolicy = resolveRetry(options.retry);
+  // Full jitter; 5xx, 408 and 429 are worth another attempt (404 too where a route says so).
+  const retryOn = { ...policy, retryStatuses: [408, 429] };
   const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
   const reprobeMs = options.extendedReprobeMs ?? DEFAULT_REPROBE_MS;
   const concurrency = Math.max(1, Math.floor(options.fallbackConcurrency ?? 4));
-  const random = options.random ?? Math.random;
+  const baseClock = options.clock ?? realClock;
+  const clock: Clock = options.random ? { ...baseClock, random: options.random } : baseClock;
   const logger = options.logger;
 
-  let ownAgent: Agent | undefined;
+  let ownAgent: Dispatcher | undefined;
   let dispatcher: Dispatcher;
   if (options.dispatcher) {
     dispatcher = options.dispatcher;
   } else {
     // Certificate verification stays on, always. Giving `ca` replaces Node's store, so the system's
     // CAs go in first and the caFile's are added to them.
-    const ca = base.protocol === 'https:' ? [...defaultCas(), ...(extraCa ? [extraCa] : [])] : undefined;
-    ownAgent = new Agent({ connect: ca ? { ca, timeout: timeoutMs } : { timeout: timeoutMs } });
+    const ca = base.protocol === 'https:' ? trustedCas(extraCa) : undefined;
+    ownAgent = createDispatcher({ ...(ca ? { tls: { ca } } : {}), connectTimeoutMs: timeoutMs });
     dispatcher = ownAgent;
   }
 
@@ -228,10 +216,8 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
     return token.length >= 8 && facts.message.includes(token) ? undefined : error;
   };
 
-  async function attempt<T>(spec: CallSpec<T>, ms: number): Promise<{ value: T } | Failure> {
+  async function attempt<T>(spec: CallSpec<T>, ms: number): Promise<AttemptOutcome<T, Failure>> {
     requests[spec.route] += 1;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new AttemptTimeout()), ms);
     const headers: Record<string, string> = {
       'x-onegate-token': token,
       'x-onegate-vmid': String(vmId),
@@ -243,41 +229,40 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
     let status: number;
     let text: string;
     try {
-      const res = await request(`${origin}${basePath}${spec.path}`, {
+      ({ status, text } = await requestText({
         method: spec.method,
+        url: `${origin}${basePath}${spec.path}`,
         headers,
         body: spec.body,
         dispatcher,
-        signal: controller.signal,
-        headersTimeout: ms,
-        bodyTimeout: ms,
-      });
-      status = res.statusCode;
-      // Bounded: an endless or huge answer is abandoned at the limit instead of filling memory.
-      text = await readBodyText(res.body, READ_LIMITS.oneGateBody);
+        timeoutMs: ms,
+        headersTimeoutMs: ms,
+        bodyTimeoutMs: ms,
+        maxBytes: READ_LIMITS.oneGateBody,
+      }));
     } catch (error) {
       if (error instanceof ReadRefused) {
-        return { retryable: false, status: undefined, detail: `${host}: ${error.message}`, reason: 'answer too large' };
+        return { retryable: false, failure: { status: undefined, detail: `${host}: ${error.message}`, reason: 'answer too large' } };
       }
       const { code, message } = errorFacts(error);
       // Our own timer, or undici's own timeouts (set to the same length) when they fire first.
-      if (controller.signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-        return { retryable: true, status: undefined, detail: `no answer within ${ms} ms (timeout)`, reason: 'timeout' };
+      if (error instanceof AttemptTimeout || isTimeoutCode(code)) {
+        return { retryable: true, failure: { status: undefined, detail: `no answer within ${ms} ms (timeout)`, reason: 'timeout' } };
       }
       const what = redact(code && !message.includes(code) ? `${code} ${message}` : message);
       if (code !== undefined && isCertificateCode(code)) {
         return {
           retryable: false,
-          status: undefined,
-          detail: `TLS certificate of ${host} not trusted: ${what}; give its CA with caFile (verification is never turned off)`,
-          reason: code,
-          cause: safeCause(error),
+          failure: {
+            status: undefined,
+            detail: `TLS certificate of ${host} not trusted: ${what}; give its CA with caFile (verification is never turned off)`,
+            reason: code,
+            cause: safeCause(error),
+          },
         };
       }
       const final = (code !== undefined && isFinalCode(code)) || error instanceof TypeError || error instanceof RangeError;
-      return { retryable: !final, status: undefined, detail: `cannot talk to ${host}: ${what}`, reason: code ?? what, cause: safeCause(error) };
-    } finally {
-      clearTimeout(timer);
+      return { retryable: !final, failure: { status: undefined, detail: `cannot talk to ${host}: ${what}`, reason: code ?? what, cause: safeCause(error) } };
     }
 
     if (status >= 200 && status < 300) {
@@ -285,44 +270,42 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
         return { value: spec.read(text) };
       } catch (error) {
         if (!(error instanceof OneGateAnswerError)) throw error;
-        return { retryable: true, status, detail: error.message, reason: error.message, cause: error };
+        return { retryable: true, failure: { status, detail: error.message, reason: error.message, cause: error } };
       }
     }
     if (spec.alsoOk?.(status, text) === true) return { value: spec.read('') };
-    const retryable = status >= 500 || status === 408 || status === 429 || (status === 404 && spec.retryOn404 === true);
+    const retryable = isRetryableStatus(status, retryOn) || (status === 404 && spec.retryOn404 === true);
     const said = redact(firstLine(text));
-    return { retryable, status, detail: said, reason: `HTTP ${status}${said ? ` ${said}` : ''}` };
+    return { retryable, failure: { status, detail: said, reason: `HTTP ${status}${said ? ` ${said}` : ''}` } };
   }
 
   async function call<T>(spec: CallSpec<T>): Promise<T> {
-    const started = Date.now();
-    const deadline = started + policy.deadlineMs;
-    for (let n = 1; ; n++) {
-      const remaining = deadline - Date.now();
-      const outcome = await attempt(spec, Math.max(1, Math.min(timeoutMs, remaining > 0 ? remaining : timeoutMs)));
-      if ('value' in outcome) return outcome.value;
-
-      const wait = backoffDelay(n, policy, random);
-      const outOfAttempts = n >= policy.attempts;
-      const outOfTime = Date.now() + wait >= deadline;
-      if (!outcome.retryable || outOfAttempts || outOfTime) {
-        failures += 1;
-        const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-        const why = !outcome.retryable
-          ? ''
-          : outOfAttempts
-            ? ` (gave up after ${n} attempt${n === 1 ? '' : 's'} in ${elapsed} s)`
-            : ` (gave up after ${n} attempt${n === 1 ? '' : 's'}: deadline of ${policy.deadlineMs} ms)`;
-        throw new OneGateError(spec.method, spec.path, outcome.status, `${outcome.detail}${why}`, outcome.cause);
-      }
-      retries += 1;
-      const line = { method: spec.method, path: spec.path, attempt: n, attempts: policy.attempts, status: outcome.status, reason: outcome.reason, retryInMs: wait };
-      const msg = `OneGate ${spec.method} ${spec.path} failed (${outcome.reason}), retrying in ${wait} ms`;
-      // The first retry is routine (a blip); later ones mean OneGate is having trouble.
-      if (n === 1) logger?.debug(line, msg);
-      else logger?.warn(line, msg);
-      await sleep(wait);
-    }
+    const outcome = await withRetry(
+      retryOn,
+      (_n, remaining) => attempt(spec, Math.max(1, Math.min(timeoutMs, remaining !== undefined && remaining > 0 ? remaining : timeoutMs))),
+      {
+        clock,
+        onRetry: (failure, n, wait) => {
+          retries += 1;
+          const line = { method: spec.method, path: spec.path, attempt: n, attempts: policy.attempts, status: failure.status, reason: failure.reason, retryInMs: wait };
+          const msg = `OneGate ${spec.method} ${spec.path} failed (${failure.reason}), retrying in ${wait} ms`;
+          // The first retry is routine (a blip); later ones mean OneGate is having trouble.
+          if (n === 1) logger?.debug(line, msg);
+          else logger?.warn(line, msg);
+        },
+      },
+    );
+    if ('value' in outcome) return outcome.value;
+    const { failure, why, attempts: n, elapsedMs } = outcome.gaveUp;
+    failures += 1;
+    const elapsed = (elapsedMs / 1000).toFixed(1);
+    const said =
+      why === 'final'
+        ? ''
+        : why === 'attempts'
+          ? ` (gave up after ${n} attempt${n === 1 ? '' : 's'} in ${elapsed} s)`
+          : ` (gave up after ${n} attempt${n === 1 ? '' : 's'}: deadline of ${policy.deadlineMs} ms)`;
+    throw new OneGateError(spec.method, spec.path, failure.status, `${failure.detail}${said}`, failure.cause);
   }
 
   const targetOf = (id: number | string | undefined, what: string): { path: string; byId: boolean } => {
@@ -400,7 +383,7 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
     serviceShow,
 
     async serviceShowExtended() {
-      if (fallbackUntil !== undefined && Date.now() < fallbackUntil) return fillNodes(await serviceShow());
+      if (fallbackUntil !== undefined && clock.now() < fallbackUntil) return fillNodes(await serviceShow());
       const service = await call({
         method: 'GET',
         path: '/service?extended=true',
@@ -415,7 +398,7 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
       if (fallbackUntil === undefined) {
         logger?.info({ path: '/service?extended=true' }, 'OneGate ignores extended; using one request per VM');
       }
-      fallbackUntil = Date.now() + reprobeMs;
+      fallbackUntil = clock.now() + reprobeMs;
       return fillNodes(service);
     },
 
@@ -424,7 +407,7 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
       total: Object.values(requests).reduce((a, b) => a + b, 0),
       retries,
       failures,
-      extendedFallback: fallbackUntil !== undefined && Date.now() < fallbackUntil,
+      extendedFallback: fallbackUntil !== undefined && clock.now() < fallbackUntil,
     }),
 
     resetStats() {

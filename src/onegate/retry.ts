@@ -32,14 +32,6 @@ export function resolveRetry(options: RetryOptions | undefined): RetryPolicy {
   };
 }
 
-/** The cap of the wait before retry number `retry` (1 = the first retry). */
-export function backoffCap(retry: number, policy: RetryPolicy): number {
-  const exponent = Math.min(Math.max(0, retry - 1), 30);
-  return Math.min(policy.maxMs, policy.initialMs * 2 ** exponent);
-}
-
-/** Full jitter: uniform in [0, cap). `random` returns values in [0, 1). */
-export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const r = Math.min(Math.max(random(), 0), 1);
-  return Math.floor(r * backoffCap(retry, policy));
-}
+// The cap and the wait before retry number n (1 = the first): the one backoff of the effects layer,
+// with its default full jitter.
+export { backoffCap, backoffDelay } from '../host/clock.ts';

@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.ts';
+import { realClock, type Clock } from '../host/clock.ts';
 import { safeJson, safeText } from '../log/safe-text.ts';
 
 // The appliance status of the contract (section 2): `/etc/one-appliance/status` holds one word,
@@ -117,9 +118,9 @@ export async function setStepState(
   version: string,
   step: Step,
   state: StepState,
-  details: { role?: string; error?: string; now?: Date; onDamaged?: (message: string) => void } = {},
+  details: { role?: string; error?: string; now?: Date; clock?: Pick<Clock, 'now'>; onDamaged?: (message: string) => void } = {},
 ): Promise<StatusRecord> {
-  const now = (details.now ?? new Date()).toISOString();
+  const now = (details.now ?? new Date((details.clock ?? realClock).now())).toISOString();
   const loaded = await loadStatusRecord(host);
   if (loaded.damaged !== undefined) {
     // Rebuilt from scratch below; the damaged text stays beside it for a person to look at.

@@ -1,4 +1,5 @@
 import { oneLine, StoppedBySignal } from '../errors.ts';
+import { realClock, type Clock } from '../host/clock.ts';
 import type { StopWatch } from '../host/signals.ts';
 import type { Logger } from '../log/logger.ts';
 import { setStepState, type Step } from '../status/status.ts';
@@ -26,10 +27,10 @@ export async function runStep(
   logger: Logger,
   step: Step,
   body: (outcome: StepOutcome) => Promise<void>,
-  options: { stop?: StopWatch } = {},
+  options: { stop?: StopWatch; clock?: Pick<Clock, 'now'> } = {},
 ): Promise<void> {
   try {
-    await runStepWatched(host, logger, step, body, options.stop);
+    await runStepWatched(host, logger, step, body, options.stop, options.clock ?? realClock);
   } finally {
     options.stop?.dispose();
   }
@@ -41,10 +42,11 @@ async function runStepWatched(
   step: Step,
   body: (outcome: StepOutcome) => Promise<void>,
   stop: StopWatch | undefined,
+  clock: Pick<Clock, 'now'>,
 ): Promise<void> {
-  const started = Date.now();
+  const started = clock.now();
   const outcome: StepOutcome = {};
-  await setStepState(host, VERSION, step, 'started', { onDamaged: (message) => logger.warn(message) });
+  await setStepState(host, VERSION, step, 'started', { clock, onDamaged: (message) => logger.warn(message) });
   logger.info({ version: VERSION, root: host.root }, `${step} started`);
   try {
     const work = body(outcome);
@@ -63,8 +65,8 @@ async function runStepWatched(
     }
   } catch (error) {
     const reason = oneLine(error);
-    logger.error({ code: (error as { code?: string }).code, seconds: (Date.now() - started) / 1000 }, `${step} failed: ${reason}`);
-    await setStepState(host, VERSION, step, 'failure', { error: reason, ...(outcome.role ? { role: outcome.role } : {}) });
+    logger.error({ code: (error as { code?: string }).code, seconds: (clock.now() - started) / 1000 }, `${step} failed: ${reason}`);
+    await setStepState(host, VERSION, step, 'failure', { clock, error: reason, ...(outcome.role ? { role: outcome.role } : {}) });
     if (outcome.reporter) {
       try {
         await outcome.reporter.failure(reason);
@@ -74,15 +76,15 @@ async function runStepWatched(
     }
     throw error;
   }
-  await setStepState(host, VERSION, step, 'success', outcome.role ? { role: outcome.role } : {});
+  await setStepState(host, VERSION, step, 'success', { clock, ...(outcome.role ? { role: outcome.role } : {}) });
   // READY=YES goes out only once the status file says success (contract, section 2).
   try {
     await outcome.reporter?.success?.();
   } catch (error) {
     const reason = `could not report success to OneGate: ${oneLine(error)}`;
     logger.error(reason);
-    await setStepState(host, VERSION, step, 'failure', { error: reason });
+    await setStepState(host, VERSION, step, 'failure', { clock, error: reason });
     throw error;
   }
-  logger.info({ seconds: (Date.now() - started) / 1000 }, `${step} succeeded`);
+  logger.info({ seconds: (clock.now() - started) / 1000 }, `${step} succeeded`);
 }
