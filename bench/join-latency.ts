@@ -67,14 +67,14 @@ export async function measureJoinLatency(ctx: BenchContext, onProgress: (line: s
         ];
       }),
   );
-  // The agent's pauses between polls while waiting, as src/roles/index.ts sets them for this service.
+  // The agent's pauses between polls while waiting, as src/steps/converge.ts sets them for this service.
   const backoff = waitBackoff(shapeSize(HA_SHAPE));
   const [lo, hi] = [backoff.initialMs / 2000, backoff.maxMs / 1000];
   // Seeing a change after a pause uniform in [lo, hi]: the mean residual of a renewal process, E[X²] / 2E[X].
   const meanResidual = (hi ** 3 - lo ** 3) / (3 * (hi - lo)) / (hi + lo);
   const pacing =
     `A waiting node polls OneGate with exponential backoff and full jitter: for ${shapeSize(HA_SHAPE)} VMs, pauses from ${backoff.initialMs / 1000} s doubling up ` +
-    `to ${hi} s (\`waitBackoff\` in src/roles/index.ts), each drawn from [${lo} s, ceiling]. After the first master initialises (${STAND_IN.initialise} s here, ` +
+    `to ${hi} s (\`waitBackoff\` in src/steps/converge.ts), each drawn from [${lo} s, ceiling]. After the first master initialises (${STAND_IN.initialise} s here, ` +
     `minutes with the real RKE2) every agent is at the ceiling, so it sees READY after up to ${hi} s, ${meanResidual.toFixed(2)} s on average ` +
     '(the mean residual of a pause uniform in that range), plus one request and the plan.';
   const late = lags.flatMap((l) => l.startLags).filter((x) => x > START_TARGET_S).length;

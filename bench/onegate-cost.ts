@@ -227,7 +227,7 @@ export async function measureOneGateCost(ctx: BenchContext, onProgress: (line: s
       `${STAND_IN.initialise} s to initialise, ${STAND_IN.joinServer} s for a server to join and ${STAND_IN.joinAgent} s for an agent. ` +
       'The formation\'s clock runs faster than real time where the emulator keeps up (×10 up to 10 VMs, ×5 for 50, real time for 250); every wait ' +
       'of the agent and of the stand-in is on that clock, and times are given on it. A waiting VM pauses between polls with exponential backoff and ' +
-      'jitter up to a ceiling that grows with the service (`waitBackoff` in src/roles/index.ts; the column "our longest pause"). Ours counts every request of the Kubernetes VMs ' +
+      'jitter up to a ceiling that grows with the service (`waitBackoff` in src/steps/converge.ts; the column "our longest pause"). Ours counts every request of the Kubernetes VMs ' +
       '(their first `GET /vm`, every poll, every publish and READY) and the VNFs\' polls until the last VM is READY.',
     '',
     `The reference model, for the same formation: each master, worker and storage VM polls with 1 + N requests when it starts and then every ${REF_NODE_POLL_S} s ` +

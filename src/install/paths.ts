@@ -1,4 +1,4 @@
-// VM paths that only `oneke install` writes (the shared ones are in ../kubernetes/paths.ts).
+// VM paths that only `oneke install` writes (the shared ones are in ../roles/kubernetes/paths.ts).
 
 /** State of the install step. */
 export const INSTALL_STATE = '/var/lib/one-appliance/install';
