@@ -51,7 +51,11 @@ const UNIT = path.join(REPO, 'appliance/systemd/oneke-vnf-sync.service');
 /** The `Environment=` settings of the shipped unit, so that the daemon runs here as under systemd. */
 export function unitEnvironment(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [, name, value] of fs.readFileSync(UNIT, 'utf8').matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)) env[name as string] = value as string;
+  // One assignment per line, quoted whole when its value has spaces (systemd.exec's syntax).
+  for (const [, quoted, plain] of fs.readFileSync(UNIT, 'utf8').matchAll(/^Environment=(?:"([^"]*)"|(\S+))$/gm)) {
+    const [name, ...value] = (quoted ?? plain ?? '').split('=');
+    if (name) env[name] = value.join('=');
+  }
   return env;
 }
 
