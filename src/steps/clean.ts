@@ -13,7 +13,9 @@ import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
 import { isReady, ONEGATE_K8S_NODE_NAME, READY, ROLE_NAME } from '../onegate/keys.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
-import type { KubeApi } from './kube-api.ts';
+import { createKubeApi, type KubeApi } from '../cleaner/kube-api.ts';
+import type { StepEnv } from './env.ts';
+import { oneGateFor, readInputs } from './inputs.ts';
 import { staleNodes } from '../roles/kubernetes/stale-nodes.ts';
 
 export interface CleanDeps {
@@ -117,5 +119,33 @@ export async function cleanOnce(deps: CleanDeps): Promise<number> {
     return failed > 0 ? ExitCode.failure : ExitCode.ok;
   } finally {
     await api.close();
+  }
+}
+
+export interface CleanStepOptions {
+  /** Print what would be deleted; delete nothing. */
+  dryRun?: boolean;
+  /** The Kubernetes API; default https://127.0.0.1:6443, this master's own API server. */
+  apiUrl?: string;
+}
+
+/**
+ * `oneke clean`: one run of the cleaner with this VM's context, logged to
+ * /var/log/one-appliance/clean.log. Returns the exit code (see above).
+ */
+export async function cleanStep(env: StepEnv, print: Pick<CleanDeps, 'say' | 'complain'>, opts: CleanStepOptions = {}): Promise<number> {
+  const logger = env.stepLogger('clean');
+  const { config } = await readInputs(env.options, env.secrets);
+  const client = oneGateFor(config, logger);
+  try {
+    return await cleanOnce({
+      oneGate: client,
+      openKubeApi: () => createKubeApi({ host: env.host, baseUrl: opts.apiUrl, logger }),
+      logger,
+      ...print,
+      dryRun: opts.dryRun === true,
+    });
+  } finally {
+    await client.close();
   }
 }
