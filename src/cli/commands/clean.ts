@@ -13,9 +13,13 @@ export type CleanCommandOptions = CleanStepOptions;
  * Logs to /var/log/one-appliance/clean.log.
  */
 export async function cleanCommand(runtime: Runtime, output: Output, opts: CleanCommandOptions = {}): Promise<number> {
-  return cleanStep(runtime, {
-    // Node names and errors come from the Kubernetes API and OneGate.
-    say: (line) => output.out(`${safeText(line)}\n`),
-    complain: (line) => output.err(`oneke: ${safeText(line)}\n`),
-  }, opts);
+  return cleanStep(
+    runtime,
+    {
+      // Node names and errors come from the Kubernetes API and OneGate.
+      say: (line) => output.out(`${safeText(line)}\n`),
+      complain: (line) => output.err(`oneke: ${safeText(line)}\n`),
+    },
+    opts,
+  );
 }

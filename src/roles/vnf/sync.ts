@@ -28,10 +28,18 @@ export function planVnfSync(config: Config, service: ServiceRecord | undefined, 
   const rendered = renderVnfHaproxy(config, service);
   const { warnings } = rendered;
   if (rendered.text === undefined) {
-    return { verdict: 'no-load-balancer', warnings, plan: { role: 'vnf', decision: { kind: 'no-load-balancer', reason: 'no load balancer is configured: HAProxy has nothing to follow' }, actions: [] } };
+    return {
+      verdict: 'no-load-balancer',
+      warnings,
+      plan: { role: 'vnf', decision: { kind: 'no-load-balancer', reason: 'no load balancer is configured: HAProxy has nothing to follow' }, actions: [] },
+    };
   }
   if (current === rendered.text) {
-    return { verdict: 'unchanged', warnings, plan: { role: 'vnf', decision: { kind: 'unchanged', reason: 'HAProxy\'s backends already match the service' }, actions: [], ...(warnings.length > 0 ? { warnings } : {}) } };
+    return {
+      verdict: 'unchanged',
+      warnings,
+      plan: { role: 'vnf', decision: { kind: 'unchanged', reason: "HAProxy's backends already match the service" }, actions: [], ...(warnings.length > 0 ? { warnings } : {}) },
+    };
   }
   const actions: Action[] = [
     { kind: 'file', path: HAPROXY_CANDIDATE, mode: 0o644, content: rendered.text },
@@ -44,6 +52,6 @@ export function planVnfSync(config: Config, service: ServiceRecord | undefined, 
     verdict: 'changed',
     text: rendered.text,
     warnings,
-    plan: { role: 'vnf', decision: { kind: 'sync', reason: 'HAProxy\'s backends differ from what the service publishes' }, actions, ...(warnings.length > 0 ? { warnings } : {}) },
+    plan: { role: 'vnf', decision: { kind: 'sync', reason: "HAProxy's backends differ from what the service publishes" }, actions, ...(warnings.length > 0 ? { warnings } : {}) },
   };
 }
