@@ -1,7 +1,7 @@
 import { RuntimeProblem } from '../errors.ts';
 import { watchStopSignals } from '../host/signals.ts';
 import { applyPlan } from '../executor/apply.ts';
-import { bootstrapActions } from '../plan/bootstrap.ts';
+import { bootstrapActions } from '../roles/bootstrap.ts';
 import { isRoleName, type RoleName } from '../plan/plan.ts';
 import { readStatusWord } from '../status/status.ts';
 import type { StepEnv } from './env.ts';

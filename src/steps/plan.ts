@@ -5,7 +5,7 @@ import { NodeHost } from '../host/node-host.ts';
 import { mastersOf } from '../roles/kubernetes/join-order.ts';
 import type { ServiceRecord, VmRecord } from '../onegate/parse.ts';
 import { snapshotClient } from '../onegate/snapshot.ts';
-import { planBootstrap } from '../plan/bootstrap.ts';
+import { planBootstrap } from '../roles/bootstrap.ts';
 import { isRoleName, type Plan, type Probe } from '../plan/plan.ts';
 import { planRole, roleOf } from '../roles/index.ts';
 import { cleanerSkip, planClean } from '../roles/kubernetes/clean.ts';

@@ -1,9 +1,9 @@
 import type { Config } from '../config/index.ts';
 import { ONEKE_ERROR, ONEKE_STATUS, READY, READY_YES } from '../onegate/keys.ts';
 import type { VmRecord } from '../onegate/parse.ts';
-import type { Action, Plan, RoleName } from './plan.ts';
+import type { Action, Plan, RoleName } from '../plan/plan.ts';
 
-// The plan of `oneke bootstrap` (run in src/steps/bootstrap.ts): once configure has succeeded, clear
+// The plan of `oneke bootstrap` (run in src/steps/bootstrap.ts; pure): once configure has succeeded, clear
 // the error of an earlier failed run and report success, with READY=YES when REPORT_READY=YES.
 
 /** What bootstrap publishes on success, given this VM as OneGate shows it now. */
