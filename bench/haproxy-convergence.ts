@@ -8,7 +8,7 @@ import { defaultToken, startEmulator } from '../src/emulator/index.ts';
 import { realClock } from '../src/executor/wait.ts';
 import { createLogger, SecretSet } from '../src/log/logger.ts';
 import { createOneGateClient } from '../src/onegate/client.ts';
-import { runSync } from '../src/roles/vnf/haproxy-sync.ts';
+import { runSync } from '../src/steps/vnf-sync.ts';
 import { HAPROXY_CFG } from '../src/roles/vnf/plan.ts';
 import { configFrom } from '../test/support/cluster.ts';
 import { workerBackend } from '../test/support/vnf-context.ts';

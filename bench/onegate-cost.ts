@@ -5,7 +5,7 @@
 import { defaultToken, startEmulator } from '../src/emulator/index.ts';
 import { createLogger, SecretSet } from '../src/log/logger.ts';
 import { createOneGateClient } from '../src/onegate/client.ts';
-import { syncOnce } from '../src/roles/vnf/haproxy-sync.ts';
+import { syncOnce } from '../src/steps/vnf-sync.ts';
 import { observeCluster, waitBackoff } from '../src/steps/converge.ts';
 import { configFrom } from '../test/support/cluster.ts';
 import { scratch, type BenchContext } from './lib/context.ts';

@@ -16,7 +16,7 @@ import { NodeHost } from '../../src/host/node-host.ts';
 import { createLogger, SecretSet } from '../../src/log/logger.ts';
 import { createOneGateClient, type OneGateClient } from '../../src/onegate/client.ts';
 import type { RoleName } from '../../src/plan/plan.ts';
-import { runSync } from '../../src/roles/vnf/haproxy-sync.ts';
+import { runSync } from '../../src/steps/vnf-sync.ts';
 import { convergeRole } from '../../src/steps/converge.ts';
 import { configFrom } from '../../test/support/cluster.ts';
 import { SimHost, StandInCluster } from '../../test/support/sim-host.ts';

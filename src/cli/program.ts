@@ -50,11 +50,13 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
 
   program
     .command('plan')
-    .description('print what configure would do now, changing nothing')
+    .description('print what configure (or another step) would do now, changing nothing')
+    .option('--step <step>', 'the step whose plan to print: configure, bootstrap, vnf-sync or clean', 'configure')
     .option('--json', 'print one JSON object with role, decision and actions')
     .option('--show-secrets', 'print tokens and passwords instead of masking them')
     .option('--onegate-snapshot <file>', 'answer OneGate questions from this file (a state file of `oneke dev onegate`)')
-    .action(async (opts: { json?: boolean; showSecrets?: boolean; onegateSnapshot?: string }, command: Command) =>
+    .option('--api-url <url>', 'with --step clean: the Kubernetes API to list the nodes from', 'https://127.0.0.1:6443')
+    .action(async (opts: { step?: string; json?: boolean; showSecrets?: boolean; onegateSnapshot?: string; apiUrl?: string }, command: Command) =>
       (await import('./commands/plan.ts')).planCommand(await runtime(command), output, opts),
     );
 

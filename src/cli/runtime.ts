@@ -3,10 +3,10 @@ import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import { fileProblem } from '../host/fs-errors.ts';
 import { ALLOW_HOST_CHANGES_ENV, hostChangePolicy, readNamespaces } from '../host/host-changes.ts';
-import type { Host } from '../host/host.ts';
 import { NodeHost } from '../host/node-host.ts';
 import { underRoot } from '../host/root-path.ts';
-import { createLogger, LOG_LEVELS, SecretSet, type Logger, type LogLevel } from '../log/logger.ts';
+import { createLogger, LOG_LEVELS, SecretSet, type LogLevel } from '../log/logger.ts';
+import type { StepEnv } from '../steps/env.ts';
 import { logFileOf } from '../status/status.ts';
 
 /** The global options every command takes. */
@@ -17,16 +17,8 @@ export interface GlobalOptions {
   allowHostChanges?: boolean;
 }
 
-/** What a command works with: where it runs, how it logs, which secrets it must never print. */
-export interface Runtime {
-  options: { context?: string; root: string; logLevel: LogLevel; allowHostChanges?: boolean };
-  host: Host;
-  secrets: SecretSet;
-  /** A logger that writes the step's JSON log under the root (`/var/log/one-appliance/<step>.log`). */
-  stepLogger(step: string): Logger;
-  /** A logger for commands that keep no log file (plan, status, validate). */
-  consoleLogger(): Logger;
-}
+/** What a command works with: the steps' env (src/steps/env.ts), built here from the global options. */
+export type Runtime = StepEnv;
 
 export function checkGlobalOptions(raw: GlobalOptions): Runtime['options'] {
   if (!(LOG_LEVELS as readonly string[]).includes(raw.logLevel)) {

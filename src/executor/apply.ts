@@ -5,6 +5,7 @@ import { kubeconfigFor, reachableServer } from '../plan/kubeconfig.ts';
 import type { SecretSet } from '../log/logger.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
+import type { DeleteOutcome, KubeApi } from '../cleaner/kube-api.ts';
 import { describeAction } from '../plan/format.ts';
 import type { Action, FileValue, Plan, Value } from '../plan/plan.ts';
 import { RuntimeProblem } from '../errors.ts';
@@ -22,6 +23,8 @@ export interface ApplyDeps {
   clock?: Clock;
   /** Values read at apply time (tokens, kubeconfigs) are added here so that logs never show them. */
   secrets?: SecretSet;
+  /** Needed only by delete-node actions. */
+  kubeApi?: Pick<KubeApi, 'deleteNode'>;
   /** How endpoint names are resolved (the VM's resolver unless a test says otherwise). */
   resolveIpv4?: (name: string) => Promise<string | undefined>;
 }
@@ -31,6 +34,8 @@ export interface ApplyReport {
   changed: string[];
   /** How many actions ran (unchanged files count as ran). */
   actions: number;
+  /** What each delete-node action came to, by node name (only when the plan has some). */
+  nodes?: Record<string, DeleteOutcome>;
 }
 
 /** Reads a value that exists only now (a token file, a kubeconfig). */
@@ -140,6 +145,10 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
         deps.logger,
         deps.clock ?? realClock,
       );
+      return;
+    case 'delete-node':
+      if (!deps.kubeApi) throw new RuntimeProblem('ONEKE_INTERNAL', 'a delete-node action needs the Kubernetes API');
+      report.nodes = { ...report.nodes, [action.name]: await deps.kubeApi.deleteNode(action.name, action.uid) };
       return;
   }
 }

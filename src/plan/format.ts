@@ -107,6 +107,8 @@ export function describeAction(action: Action, showSecrets: boolean): string {
       return `delete from OneGate: ${action.keys.join(', ')}`;
     case 'wait':
       return `wait up to ${action.deadlineSeconds}s for ${action.what} (${describeProbe(action.probe)})`;
+    case 'delete-node':
+      return `delete Kubernetes node ${action.name}${action.uid ? ` (uid ${action.uid})` : ''}`;
   }
 }
 

@@ -64,7 +64,9 @@ export type Action =
   /** Delete keys from this VM's USER_TEMPLATE. */
   | { kind: 'unpublish'; keys: string[] }
   /** Poll until the probe holds or the deadline passes. */
-  | { kind: 'wait'; what: string; probe: Probe; deadlineSeconds: number };
+  | { kind: 'wait'; what: string; probe: Probe; deadlineSeconds: number }
+  /** Delete a Kubernetes node object through the API; with `uid`, only that very object. */
+  | { kind: 'delete-node'; name: string; uid?: string };
 
 export interface Plan {
   role: RoleName | 'unknown';

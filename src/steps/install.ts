@@ -1,8 +1,10 @@
 import { secretValues } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Runtime } from '../cli/runtime.ts';
+import { watchStopSignals } from '../host/signals.ts';
 import { configFromEnvironment, install, installSettingsFrom } from '../install/index.ts';
+import type { StepEnv } from './env.ts';
 import { readInputs } from './inputs.ts';
+import { runStep } from './run-step.ts';
 
 /**
  * The image-build step: OS packages, RKE2, Helm, add-on charts and their HelmChart manifests (see
@@ -13,10 +15,18 @@ import { readInputs } from './inputs.ts';
  * reference reads them (configFromEnvironment: INSTALL_VARIABLES over the defaults). Only with an
  * explicit `--context FILE` are they read from that file instead.
  */
-export async function runInstall(runtime: Runtime, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runInstall(runtime: StepEnv, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const settings = installSettingsFrom(env);
   const config =
     runtime.options.context === undefined ? configFromEnvironment(env) : (await readInputs(runtime.options, runtime.secrets)).config;
   runtime.secrets.add(...secretValues(config));
   await install({ host: runtime.host, logger, config, settings });
+}
+
+/** `oneke install`: runInstall inside the step's status handling, logged to install.log. */
+export async function installStep(env: StepEnv): Promise<void> {
+  const logger = env.stepLogger('install');
+  await runStep(env.host, logger, 'install', async () => {
+    await runInstall(env, logger);
+  }, { stop: watchStopSignals() });
 }

@@ -1,16 +1,9 @@
-import { cleanOnce } from '../../cleaner/clean.ts';
-import { createKubeApi } from '../../cleaner/kube-api.ts';
 import { safeText } from '../../log/safe-text.ts';
-import { oneGateFor, readInputs } from '../../steps/inputs.ts';
+import { cleanStep, type CleanStepOptions } from '../../steps/clean.ts';
 import type { Output } from '../program.ts';
 import type { Runtime } from '../runtime.ts';
 
-export interface CleanCommandOptions {
-  /** Print what would be deleted; delete nothing. */
-  dryRun?: boolean;
-  /** The Kubernetes API; default https://127.0.0.1:6443, this master's own API server. */
-  apiUrl?: string;
-}
+export type CleanCommandOptions = CleanStepOptions;
 
 /**
  * `oneke clean [--dry-run] [--api-url URL]`: deletes the Kubernetes nodes `oneke-ip-*` that no VM of
@@ -20,20 +13,13 @@ export interface CleanCommandOptions {
  * Logs to /var/log/one-appliance/clean.log.
  */
 export async function cleanCommand(runtime: Runtime, output: Output, opts: CleanCommandOptions = {}): Promise<number> {
-  const logger = runtime.stepLogger('clean');
-  const { config } = await readInputs(runtime.options, runtime.secrets);
-  const client = oneGateFor(config, logger);
-  try {
-    return await cleanOnce({
-      oneGate: client,
-      openKubeApi: () => createKubeApi({ host: runtime.host, baseUrl: opts.apiUrl, logger }),
-      logger,
+  return cleanStep(
+    runtime,
+    {
       // Node names and errors come from the Kubernetes API and OneGate.
       say: (line) => output.out(`${safeText(line)}\n`),
       complain: (line) => output.err(`oneke: ${safeText(line)}\n`),
-      dryRun: opts.dryRun === true,
-    });
-  } finally {
-    await client.close();
-  }
+    },
+    opts,
+  );
 }

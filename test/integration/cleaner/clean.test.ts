@@ -1,7 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cleanCommand } from '../../../src/cli/commands/clean.ts';
+import { planCommand } from '../../../src/cli/commands/plan.ts';
 import type { Output } from '../../../src/cli/program.ts';
 import { createRuntime } from '../../../src/cli/runtime.ts';
 import { KubeApiError } from '../../../src/cleaner/kube-api.ts';
@@ -209,5 +210,40 @@ describe('oneke clean', () => {
     expect(error).toMatchObject({ status: 401, hint: expect.stringMatching(/admin client certificate/) as unknown });
     expect(api.stats).toMatchObject({ requests: 1, unauthorized: 1, lists: 0 }); // 401 is final: no retry
     expect(api.names()).toContain(nodeName(3));
+  });
+});
+
+describe('oneke plan --step clean', () => {
+  test('shows the node the cleaner would delete, and deletes nothing, writes nothing', async () => {
+    const emu = await oneGate();
+    const api = await kubeApi();
+    emu.removeVm(3);
+    api.setReady(nodeName(3), undefined);
+    const { root, runtime } = await vmRoot(emu, 1);
+    const tree = async () => (await readdir(root, { recursive: true })).sort();
+    const before = await tree();
+    const output = capture();
+    await planCommand(runtime, output, { step: 'clean', json: true, apiUrl: api.url });
+    const plan = JSON.parse(output.stdout.join('')) as { role: string; decision: { kind: string }; actions: unknown[] };
+    expect(plan.role).toBe('master');
+    expect(plan.decision.kind).toBe('clean');
+    expect(plan.actions).toEqual([{ kind: 'delete-node', name: nodeName(3), uid: api.node(nodeName(3))?.uid }]);
+    expect(api.stats.deleted).toEqual([]);
+    expect(api.names()).toContain(nodeName(3));
+    expect(await tree()).toEqual(before);
+
+    const text = capture();
+    await planCommand(runtime, text, { step: 'clean', apiUrl: api.url });
+    expect(text.stdout.join('')).toContain(`delete Kubernetes node ${nodeName(3)}`);
+  });
+
+  test('on a worker: nothing to clean', async () => {
+    const emu = await oneGate();
+    const api = await kubeApi();
+    const { runtime } = await vmRoot(emu, 2);
+    const output = capture();
+    await planCommand(runtime, output, { step: 'clean', json: true, apiUrl: api.url });
+    expect(JSON.parse(output.stdout.join(''))).toEqual({ role: 'worker', decision: { kind: 'skip', reason: 'not a master: nothing to clean' }, actions: [] });
+    expect(api.stats.requests).toBe(0);
   });
 });

@@ -407,7 +407,7 @@ describe('the install step', () => {
     await expect(fs.access(at(root, '/var/lib/rancher/rke2/agent/images'))).rejects.toThrow();
   });
 
-  // What `oneke install` (cli/commands/lifecycle.ts installCommand) does: runInstall inside runStep.
+  // What `oneke install` (steps/install.ts installStep) does: runInstall inside runStep.
   test('a failed install records install_failure with the reason in the status file', async () => {
     mirror.reset();
     mirror.tampered.set('metallb-0.15.2.tgz', Buffer.from('bad'));

@@ -11,24 +11,27 @@
 import { ExitCode, OneGateError, oneLine } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
-import { isReady, ONEGATE_K8S_NODE_NAME, READY, ROLE_NAME } from '../onegate/keys.ts';
 import type { ServiceRecord } from '../onegate/parse.ts';
-import type { KubeApi } from './kube-api.ts';
-import { staleNodes } from '../roles/kubernetes/stale-nodes.ts';
+import { createKubeApi, type KubeApi } from '../cleaner/kube-api.ts';
+import type { StepEnv } from './env.ts';
+import { oneGateFor, readInputs } from './inputs.ts';
+import { applyPlan } from '../executor/apply.ts';
+import type { Host } from '../host/host.ts';
+import { cleanerSkip, planClean } from '../roles/kubernetes/clean.ts';
 
 export interface CleanDeps {
   oneGate: Pick<OneGateClient, 'vmShow' | 'serviceShowExtended'>;
   /** Opens the Kubernetes API; called only on a READY master. */
   openKubeApi(): Promise<KubeApi>;
-  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  logger: Logger;
+  /** Where the plan of the deletes is applied (the executor needs a host; the deletes need only the API). */
+  host: Host;
   /** Prints one line of the run's result (stdout). */
   say(line: string): void;
   /** Prints one line about a failure (stderr). */
   complain(line: string): void;
   dryRun?: boolean;
 }
-
-const MASTER = 'master';
 
 export async function cleanOnce(deps: CleanDeps): Promise<number> {
   const { logger, say } = deps;
@@ -45,9 +48,8 @@ export async function cleanOnce(deps: CleanDeps): Promise<number> {
     if (error instanceof OneGateError) return skip(`nothing deleted: OneGate did not answer about this VM: ${oneLine(error)}`, 'warn');
     throw error;
   }
-  // The timer runs on every VM of the image; only masters clean.
-  if (self.userTemplate[ROLE_NAME] !== MASTER) return skip('not a master: nothing to clean');
-  if (!isReady(self.userTemplate[READY])) return skip('this master is not READY yet: nothing to clean');
+  const skipped = cleanerSkip(self);
+  if (skipped) return skip(skipped);
 
   const api = await deps.openKubeApi();
   try {
@@ -69,37 +71,27 @@ export async function cleanOnce(deps: CleanDeps): Promise<number> {
       if (!(error instanceof OneGateError)) throw error;
       why = `: ${oneLine(error)}`;
     }
-    const selfNodeName = self.userTemplate[ONEGATE_K8S_NODE_NAME]?.trim() || undefined;
-    const verdict = staleNodes(
-      nodes.map((n) => n.name),
-      service,
-      { selfVmId: self.id, selfNodeName, readyNodes: nodes.filter((n) => n.ready === true).map((n) => n.name) },
-    );
-    if ('refuse' in verdict) return skip(`nothing deleted: ${verdict.refuse}${why}`, 'warn');
-
-    for (const name of verdict.keptReady) {
-      const line = `kept node ${name}: no VM of the service claims it, but it is still Ready`;
-      logger.warn({ node: name }, line);
-      say(line);
-    }
-    if (verdict.delete.length === 0) {
-      if (verdict.keptReady.length === 0) {
-        logger.info({ nodes: nodes.length }, 'no stale node');
-        say('no stale node');
-      }
-      return ExitCode.ok;
+    const { plan, notes } = planClean(self, nodes, service, why);
+    for (const note of notes) {
+      if (note.node) logger[note.level]({ node: note.node }, note.line);
+      else if (note.line === 'no stale node') logger.info({ nodes: nodes.length }, note.line);
+      else logger[note.level](note.line);
+      say(note.line);
     }
 
     let failed = 0;
-    for (const name of verdict.delete) {
+    for (const action of plan.actions) {
+      if (action.kind !== 'delete-node') continue;
+      const name = action.name;
       if (deps.dryRun) {
         say(`would delete node ${name}`);
         logger.info({ node: name }, 'would delete node (dry run)');
         continue;
       }
-      const uid = nodes.find((n) => n.name === name)?.uid;
+      // One plan per node: a failed delete does not keep the others from being tried.
       try {
-        const outcome = await api.deleteNode(name, uid);
+        const report = await applyPlan({ ...plan, actions: [action] }, { host: deps.host, logger, kubeApi: api });
+        const outcome = report.nodes?.[name];
         const line =
           outcome === 'deleted'
             ? `deleted node ${name}`
@@ -117,5 +109,34 @@ export async function cleanOnce(deps: CleanDeps): Promise<number> {
     return failed > 0 ? ExitCode.failure : ExitCode.ok;
   } finally {
     await api.close();
+  }
+}
+
+export interface CleanStepOptions {
+  /** Print what would be deleted; delete nothing. */
+  dryRun?: boolean;
+  /** The Kubernetes API; default https://127.0.0.1:6443, this master's own API server. */
+  apiUrl?: string;
+}
+
+/**
+ * `oneke clean`: one run of the cleaner with this VM's context, logged to
+ * /var/log/one-appliance/clean.log. Returns the exit code (see above).
+ */
+export async function cleanStep(env: StepEnv, print: Pick<CleanDeps, 'say' | 'complain'>, opts: CleanStepOptions = {}): Promise<number> {
+  const logger = env.stepLogger('clean');
+  const { config } = await readInputs(env.options, env.secrets);
+  const client = oneGateFor(config, logger);
+  try {
+    return await cleanOnce({
+      oneGate: client,
+      host: env.host,
+      openKubeApi: () => createKubeApi({ host: env.host, baseUrl: opts.apiUrl, logger }),
+      logger,
+      ...print,
+      dryRun: opts.dryRun === true,
+    });
+  } finally {
+    await client.close();
   }
 }

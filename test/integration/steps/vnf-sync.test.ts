@@ -4,7 +4,7 @@ import { NodeHost } from '../../../src/host/node-host.ts';
 import { createLogger, SecretSet } from '../../../src/log/logger.ts';
 import { createOneGateClient } from '../../../src/onegate/client.ts';
 import { HAPROXY_CFG } from '../../../src/roles/vnf/plan.ts';
-import { syncOnce, type SyncResult } from '../../../src/roles/vnf/haproxy-sync.ts';
+import { syncOnce, type SyncResult } from '../../../src/steps/vnf-sync.ts';
 import { configFrom } from '../../support/cluster.ts';
 import { tempRoot } from '../../support/temp-root.ts';
 import { masterBackend, VNF_CONTEXT, workerBackend } from '../../support/vnf-context.ts';
