@@ -160,7 +160,9 @@ export async function measureE2e(ctx: BenchContext, minutes: number): Promise<E2
     others = await harnessRuns();
   }
   if (others.length > 0) {
-    return notAtAll(`another end-to-end run (process ${others.join(', ')}) was using the harness's fixed addresses on this machine for ${Math.min(3, minutes / 2)} minutes; two runs at once break each other`);
+    return notAtAll(
+      `another end-to-end run (process ${others.join(', ')}) was using the harness's fixed addresses on this machine for ${Math.min(3, minutes / 2)} minutes; two runs at once break each other`,
+    );
   }
 
   const out = path.join(scratch(ctx, 'e2e'), 'e2e.json');
@@ -206,9 +208,9 @@ function quickRounds(seconds: readonly number[]): string[] {
   return [
     '',
     `Round${quick.length > 1 ? 's' : ''} ${quick.join(', ')} took less than the ${SILENT_FAILOVER_MIN_S} s that a master dying in silence takes at least ` +
-      '(3 adverts of 1 s plus the skew, after its last advert): the other VNF heard a goodbye (priority-0) advert, as when keepalived\'s parent alone ' +
-      'is killed: that round measures a graceful handover, not a crash. (Runs measured before `crashUnit` killed a unit\'s cgroup at once with ' +
-      'cgroup.kill, instead of its processes one after the other, let the VRRP child learn of its parent\'s death first.)',
+      "(3 adverts of 1 s plus the skew, after its last advert): the other VNF heard a goodbye (priority-0) advert, as when keepalived's parent alone " +
+      "is killed: that round measures a graceful handover, not a crash. (Runs measured before `crashUnit` killed a unit's cgroup at once with " +
+      "cgroup.kill, instead of its processes one after the other, let the VRRP child learn of its parent's death first.)",
   ];
 }
 
@@ -220,8 +222,7 @@ export function e2eSection(data: E2eData, how: string): E2eResult {
   const failoverTarget = `≤ ${FAILOVER_TARGET_S} s`;
   const figures: Figure[] = [];
   const [single, ha] = data.formations;
-  const formationFigure = (name: string, f: E2eFormation | undefined) =>
-    f?.seconds !== undefined ? { name, value: `${f.seconds.toFixed(1)} s (n=1)` } : notMeasured(name, f?.error ?? 'did not run');
+  const formationFigure = (name: string, f: E2eFormation | undefined) => (f?.seconds !== undefined ? { name, value: `${f.seconds.toFixed(1)} s (n=1)` } : notMeasured(name, f?.error ?? 'did not run'));
   figures.push(formationFigure(NAMES.single, single));
   figures.push(formationFigure(NAMES.ha, ha));
   if (ha?.seconds !== undefined) {
@@ -229,7 +230,11 @@ export function e2eSection(data: E2eData, how: string): E2eResult {
     const roles = ['vnf', 'master', 'worker', 'storage'].filter((role) => perRole.has(role));
     figures.push({
       name: `${NAMES.bootToReady}: ${roles.join(' / ')}, median (max)`,
-      value: roles.map((role) => summarize(perRole.get(role) ?? [])).map((r) => `${r.median.toFixed(1)} (${r.max.toFixed(1)})`).join(' / ') + ' s',
+      value:
+        roles
+          .map((role) => summarize(perRole.get(role) ?? []))
+          .map((r) => `${r.median.toFixed(1)} (${r.max.toFixed(1)})`)
+          .join(' / ') + ' s',
     });
   } else {
     figures.push(notMeasured(NAMES.bootToReady, ha?.error ?? 'did not run'));
@@ -243,8 +248,8 @@ export function e2eSection(data: E2eData, how: string): E2eResult {
   const markdown = [
     `Run through ${how}: \`SimulatedService.create({shape})\`, \`deploy()\` (OneFlow's order: VNFs, then every other VM at once once the VNFs are READY), ` +
       'timed from deploy() to every VM READY. On the formed HA service, the VNF that holds the VIP has its keepalived and HAProxy killed with ' +
-      'SIGKILL to every process of their units (their cgroups in the VM, keepalived\'s VRRP child included), timed until the other VNF carries the public VIP; the stale VIPs are ' +
-      'then removed from the dead VNF, it reboots, and the next round kills the new holder. (Killing keepalived\'s parent alone is not a crash: its ' +
+      "SIGKILL to every process of their units (their cgroups in the VM, keepalived's VRRP child included), timed until the other VNF carries the public VIP; the stale VIPs are " +
+      "then removed from the dead VNF, it reboots, and the next round kills the new holder. (Killing keepalived's parent alone is not a crash: its " +
       'VRRP child then leaves gracefully with a priority-0 advert, and the failover takes about 0.7 s.)' +
       (data.failover.error ? ` Failover rounds stopped: ${data.failover.error}.` : ''),
     '',
@@ -253,25 +258,32 @@ export function e2eSection(data: E2eData, how: string): E2eResult {
       data.formations.map((f) => [shapeText(f.shape), f.seconds !== undefined ? `${f.seconds.toFixed(1)} s` : 'did not form', f.error ?? '']),
     ),
     '',
-    '**Boot to READY per role under real systemd**, from the timelines of these formations (`service.timeline`): from the harness starting the VM\'s ' +
-      'container (`systemd-nspawn -b` on the root of build-rootfs.sh: the container\'s systemd boots, the one-context stand-in runs the boot hook, ' +
+    "**Boot to READY per role under real systemd**, from the timelines of these formations (`service.timeline`): from the harness starting the VM's " +
+      "container (`systemd-nspawn -b` on the root of build-rootfs.sh: the container's systemd boots, the one-context stand-in runs the boot hook, " +
       '`oneke configure` and `oneke bootstrap`) to the emulated OneGate receiving its `READY=YES`. It includes the waits for peers: ' +
       'OneFlow starts every master, worker and storage VM at once when the VNFs are READY; the first master initialises RKE2 (the stand-in of ' +
       'test/e2e/standin, not the real RKE2: no images to pull), the other masters join one at a time after it, and workers and storage nodes wait ' +
-      'for the first master\'s READY. So a master\'s figure grows with its place in the join order, and the agents\' with the first master\'s. ' +
+      "for the first master's READY. So a master's figure grows with its place in the join order, and the agents' with the first master's. " +
       'The rows "rebooted" are the VNFs rebooted by the failover rounds (their second and later boots: the peers are READY then).',
     '',
     markdownTable(
       ['service', 'role', 'boots', 'boot → READY, median', 'min–max'],
       data.formations.flatMap((f) =>
-        [...bootToReady(f)].sort(([a], [b]) => roleRank(a) - roleRank(b)).map(([role, seconds]) => {
-          const r = summarize(seconds);
-          return [shapeText(f.shape), role, String(r.n), `${r.median.toFixed(1)} s`, `${r.min.toFixed(1)}–${r.max.toFixed(1)} s`];
-        }),
+        [...bootToReady(f)]
+          .sort(([a], [b]) => roleRank(a) - roleRank(b))
+          .map(([role, seconds]) => {
+            const r = summarize(seconds);
+            return [shapeText(f.shape), role, String(r.n), `${r.median.toFixed(1)} s`, `${r.min.toFixed(1)}–${r.max.toFixed(1)} s`];
+          }),
       ),
     ),
     '',
-    failover.n > 0 ? markdownTable(['round', 'kill -9 → VIP on the other VNF (s)'], data.failover.seconds.map((s, i) => [String(i + 1), s.toFixed(2)])) : '',
+    failover.n > 0
+      ? markdownTable(
+          ['round', 'kill -9 → VIP on the other VNF (s)'],
+          data.failover.seconds.map((s, i) => [String(i + 1), s.toFixed(2)]),
+        )
+      : '',
     ...quickRounds(data.failover.seconds),
     ...(data.load
       ? [

@@ -115,12 +115,15 @@ export async function measureFailover(ctx: BenchContext): Promise<Section> {
   const s = summarize(times);
   const figures: Figure[] = [{ name: figureName, value: fmt(s, 's', 2), target: `≤ ${FAILOVER_TARGET_S} s`, met: s.max <= FAILOVER_TARGET_S }];
   const markdown = [
-    'Two VNF network namespaces (the HA service\'s two VNFs: public 192.168.150.100–101, private 172.20.0.100–101) on a public and a private ' +
+    "Two VNF network namespaces (the HA service's two VNFs: public 192.168.150.100–101, private 172.20.0.100–101) on a public and a private " +
       'bridge, each running keepalived with the file the VNF plan renders for its context (`vrrpInstances` + `renderKeepalivedConf`: one instance per NIC ' +
       'in a sync group, advert interval 1 s, priority 100, `nopreempt`). The holder of both VIPs is killed with SIGKILL (no goodbye advert); the time is ' +
       'until the survivor carries both VIPs (`ip -j addr`, every 20 ms). The killed node is started again as a BACKUP and the next round kills the new holder.',
     '',
-    markdownTable(['round', 'kill -9 → VIPs on the survivor (s)'], times.map((t, i) => [String(i + 1), t.toFixed(2)])),
+    markdownTable(
+      ['round', 'kill -9 → VIPs on the survivor (s)'],
+      times.map((t, i) => [String(i + 1), t.toFixed(2)]),
+    ),
     '',
     s.max <= FAILOVER_TARGET_S
       ? `Within ${FAILOVER_TARGET_S} s each time. With a 1 s advert interval a BACKUP declares the master dead 3 intervals plus its skew ` +

@@ -75,9 +75,7 @@ export async function measureHaproxyConvergence(ctx: BenchContext): Promise<Sect
   const results = [];
   for (const shape of shapes) results.push({ shape, ...(await converge(ctx, shape, samples)) });
   const all = summarize(results.flatMap((r) => [...r.add, ...r.remove]));
-  const figures: Figure[] = [
-    { name: 'HAProxy convergence after a backend change (10 and 250 VMs)', value: fmt(all, 's', 2), target: `≤ ${TARGET_S} s`, met: all.max <= TARGET_S },
-  ];
+  const figures: Figure[] = [{ name: 'HAProxy convergence after a backend change (10 and 250 VMs)', value: fmt(all, 's', 2), target: `≤ ${TARGET_S} s`, met: all.max <= TARGET_S }];
   const refresh = results[0]?.refresh ?? 3;
   const markdown = [
     `The VNF's sync loop (\`runSync\`, default refresh ${refresh} s) follows an emulated service; a worker with its LB keys is added ` +

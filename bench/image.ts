@@ -157,14 +157,16 @@ export async function measureImage(ctx: BenchContext, say: (line: string) => voi
         'The VM root file system is the one every VM of the end-to-end harness boots (test/e2e/harness.ts): test/e2e/image/build-rootfs.sh run as the harness runs it, ' +
         'with ONEKE_TEST_CACHE a fresh folder, then again on the same folder; its two layers are a Debian bookworm root from mmdebstrap and the appliance ' +
         'installed into a copy of it, booted in systemd-nspawn (install-appliance.sh, `oneke install` from the stand-in artefact mirror, generalize.sh). ' +
-        'The base is Debian 12 from this machine\'s apt mirror; Packer 1.6.6 builds packer/ with `local_base_image` set, QEMU on TCG (no KVM), ' +
+        "The base is Debian 12 from this machine's apt mirror; Packer 1.6.6 builds packer/ with `local_base_image` set, QEMU on TCG (no KVM), " +
         'the guest on a restricted user network reaching only ssh and the stand-in artefact mirror. The image holds the stand-in RKE2 ' +
         '(the pinned Node binary: about 100 MB of it), not the real one: the real RKE2 tarball and images would make the image larger.',
       '',
       markdownTable(['step', 'result'], rows),
       '',
-      `Load average (1, 5, 15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; after: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}. ` +
-        'TCG and mmdebstrap are CPU-bound: on a shared machine these times grow with its load.',
+      `Load average (1, 5, 15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; after: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}. ` + 'TCG and mmdebstrap are CPU-bound: on a shared machine these times grow with its load.',
     ].join('\n'),
   };
 }

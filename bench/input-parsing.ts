@@ -46,7 +46,7 @@ function backendContext(perLb: number): Map<string, string> {
 
 const CASES: Case[] = [
   { name: 'context.sh, unclosed double quote, k × 256 KiB', run: (k) => attempt(() => parseContextSh(`A="${'x\n'.repeat((k * MIB) / 8)}`)) },
-  { name: "context.sh, unclosed single quote, k × 256 KiB", run: (k) => attempt(() => parseContextSh(`A='${'x\n'.repeat((k * MIB) / 8)}`)) },
+  { name: 'context.sh, unclosed single quote, k × 256 KiB', run: (k) => attempt(() => parseContextSh(`A='${'x\n'.repeat((k * MIB) / 8)}`)) },
   { name: 'context.sh, one line per variable, k × 256 KiB', run: (k) => parseContextSh('A=1\n'.repeat((k * MIB) / 16)) },
   { name: 'one_env, one folded value, k × 256 KiB', run: (k) => parseOneEnv(`export A="${'x\n'.repeat((k * MIB) / 8)}`) },
   { name: 'parseConfig, k × 3 000 LB indices', run: (k) => parseConfig(lbContext(k * 3_000)) },

@@ -194,7 +194,12 @@ export async function measureOneGateCost(ctx: BenchContext, onProgress: (line: s
 
   const figures: Figure[] = [];
   const pollsAllOne = polls.every((p) => p.workerPoll === 1 && p.vnfPoll === 1);
-  figures.push({ name: 'OneGate requests per poll (4, 10, 50, 250 VMs)', value: `${polls.map((p) => `${p.workerPoll}`).join(', ')} (reference: ${polls.map((p) => 1 + p.size).join(', ')})`, target: '1', met: pollsAllOne });
+  figures.push({
+    name: 'OneGate requests per poll (4, 10, 50, 250 VMs)',
+    value: `${polls.map((p) => `${p.workerPoll}`).join(', ')} (reference: ${polls.map((p) => 1 + p.size).join(', ')})`,
+    target: '1',
+    met: pollsAllOne,
+  });
   figures.push({
     name: 'OneGate requests per formation (4, 10, 50, 250 VMs)',
     value: `${formations.map((f) => med(f.ours)).join(', ')} (reference model: ${formations.map((f) => med(f.reference)).join(', ')})`,
@@ -207,14 +212,16 @@ export async function measureOneGateCost(ctx: BenchContext, onProgress: (line: s
       const o = { nodes: med(f.oursSplit.map((x) => x.nodes)), vnfs: med(f.oursSplit.map((x) => x.vnfs)) };
       const r = { nodes: med(f.referenceSplit.map((x) => x.nodes)), vnfs: med(f.referenceSplit.map((x) => x.vnfs)) };
       const reasons = [
-        ...(o.nodes > r.nodes ? [`its waiting VMs pause at most ${waitBackoff(f.size).maxMs / 1000} s between polls where the reference waits ${REF_NODE_POLL_S} s (${o.nodes} requests against ${r.nodes})`] : []),
+        ...(o.nodes > r.nodes
+          ? [`its waiting VMs pause at most ${waitBackoff(f.size).maxMs / 1000} s between polls where the reference waits ${REF_NODE_POLL_S} s (${o.nodes} requests against ${r.nodes})`]
+          : []),
         ...(o.vnfs > r.vnfs ? [`its VNFs follow the service every 3 s where the reference refreshed every ${REF_VNF_POLL_S} s (${o.vnfs} against ${r.vnfs})`] : []),
       ];
       return `For ${f.size} VMs ours is the larger figure, by ${med(f.ours) - med(f.reference)} requests (${((med(f.ours) / med(f.reference) - 1) * 100).toFixed(0)} %): ${reasons.join('; and ')}; at N = ${f.size} one reference poll costs only ${1 + f.size} requests. `;
     })
     .join('');
   const markdown = [
-    '**Per poll.** One look at the service is one `GET /service?extended=true`, by construction; measured here by the emulator\'s counter around one ' +
+    "**Per poll.** One look at the service is one `GET /service?extended=true`, by construction; measured here by the emulator's counter around one " +
       '`observeCluster` of a worker and one `syncOnce` of a VNF, on services where every VM has published what a formed cluster publishes. ' +
       'The reference agent asks `GET /service` and then `GET /vms/<id>` for each of the N VMs: 1 + N requests per poll.',
     '',
@@ -225,10 +232,10 @@ export async function measureOneGateCost(ctx: BenchContext, onProgress: (line: s
       '`convergeRole` and then reporting READY; every VNF READY from the start (OneFlow deploys the other roles only then) and running the real ' +
       'HAProxy sync loop (`runSync`, 3 s, `haproxy -c` for real). RKE2 is a stand-in that takes ' +
       `${STAND_IN.initialise} s to initialise, ${STAND_IN.joinServer} s for a server to join and ${STAND_IN.joinAgent} s for an agent. ` +
-      'The formation\'s clock runs faster than real time where the emulator keeps up (×10 up to 10 VMs, ×5 for 50, real time for 250); every wait ' +
+      "The formation's clock runs faster than real time where the emulator keeps up (×10 up to 10 VMs, ×5 for 50, real time for 250); every wait " +
       'of the agent and of the stand-in is on that clock, and times are given on it. A waiting VM pauses between polls with exponential backoff and ' +
       'jitter up to a ceiling that grows with the service (`waitBackoff` in src/steps/converge.ts; the column "our longest pause"). Ours counts every request of the Kubernetes VMs ' +
-      '(their first `GET /vm`, every poll, every publish and READY) and the VNFs\' polls until the last VM is READY.',
+      "(their first `GET /vm`, every poll, every publish and READY) and the VNFs' polls until the last VM is READY.",
     '',
     `The reference model, for the same formation: each master, worker and storage VM polls with 1 + N requests when it starts and then every ${REF_NODE_POLL_S} s ` +
       `until the moment ours stopped waiting (its last poll), i.e. (1 + N) × (1 + ⌊W / ${REF_NODE_POLL_S} s⌋) for a wait W; each VNF refreshes with 1 + N requests ` +

@@ -58,8 +58,16 @@ if (!fs.existsSync(BINARY)) {
 }
 say(`machine: ${machineLine(host)}${ctx.quick ? ' (BENCH_QUICK: short runs)' : ''}`);
 
-await step('Start-up and `oneke plan` on 250 VMs', () => measureStartup(ctx), (s) => s);
-await step('Input parsing', async () => measureInputParsing(), (s) => s);
+await step(
+  'Start-up and `oneke plan` on 250 VMs',
+  () => measureStartup(ctx),
+  (s) => s,
+);
+await step(
+  'Input parsing',
+  async () => measureInputParsing(),
+  (s) => s,
+);
 
 // The daemons' memory is followed for minutes while the in-process measurements run.
 const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? ctx.pick(360, 30));
@@ -69,7 +77,11 @@ const syncRun = measureVnfSyncRss(ctx, syncSeconds).then(
   (error: unknown) => ({ error }),
 );
 
-const cost = await step('OneGate requests', () => measureOneGateCost(ctx, say), (c) => c.section);
+const cost = await step(
+  'OneGate requests',
+  () => measureOneGateCost(ctx, say),
+  (c) => c.section,
+);
 if (cost) {
   const sizes = cost.formations.map((f) => f.size);
   const med = (xs: number[]) => summarize(xs).median;
@@ -90,10 +102,18 @@ if (cost) {
   });
 }
 
-const joins = await step('Joining after the first master', () => measureJoinLatency(ctx, say), (j) => j.section);
+const joins = await step(
+  'Joining after the first master',
+  () => measureJoinLatency(ctx, say),
+  (j) => j.section,
+);
 if (joins?.first) pictures['timeline.svg'] = formationTimelineSvg(joins.first);
 
-await step('HAProxy convergence', () => measureHaproxyConvergence(ctx), (s) => s);
+await step(
+  'HAProxy convergence',
+  () => measureHaproxyConvergence(ctx),
+  (s) => s,
+);
 
 say('waiting for the oneke vnf sync daemons');
 const sync = await syncRun;
@@ -104,17 +124,34 @@ if ('value' in sync) {
   sections.push({ title: 'Memory of the `oneke vnf sync` daemon', figures: [notMeasured('oneke vnf sync RSS', reasonOf(sync.error), '< 80 MiB')], markdown: `Not measured: ${reasonOf(sync.error)}` });
 }
 
-await step('VIP failover (namespaces, real keepalived)', () => measureFailover(ctx), (s) => s);
+await step(
+  'VIP failover (namespaces, real keepalived)',
+  () => measureFailover(ctx),
+  (s) => s,
+);
 
 // What a VNF runs, together, to size its VM (appliance/README.md).
 const vnfMemorySeconds = Number(process.env.BENCH_VNF_MEMORY_SECONDS ?? ctx.pick(120, 30));
-await step('Memory of a VNF', () => measureVnfMemory(ctx, vnfMemorySeconds), (m) => m.section);
+await step(
+  'Memory of a VNF',
+  () => measureVnfMemory(ctx, vnfMemorySeconds),
+  (m) => m.section,
+);
 
 const e2eMinutes = Number(process.env.BENCH_E2E_MINUTES ?? ctx.pick(6, 4));
-const e2e = await step('End to end: whole services of containers with real systemd', () => measureE2e(ctx, e2eMinutes), (r) => r.section);
+const e2e = await step(
+  'End to end: whole services of containers with real systemd',
+  () => measureE2e(ctx, e2eMinutes),
+  (r) => r.section,
+);
 if (e2e?.ha) pictures['e2e-timeline.svg'] = e2eTimelineSvg(e2e.ha);
 
-if (process.env.BENCH_IMAGE !== '0') await step('The appliance image (Packer on QEMU TCG)', () => measureImage(ctx, say), (s) => s);
+if (process.env.BENCH_IMAGE !== '0')
+  await step(
+    'The appliance image (Packer on QEMU TCG)',
+    () => measureImage(ctx, say),
+    (s) => s,
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Output: the table on stdout, results.md and the pictures.
@@ -157,4 +194,8 @@ fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), results);
 fs.rmSync(ctx.work, { recursive: true, force: true });
 
 console.log(`\n${textTable(header, rows)}\n`);
-say(`wrote bench/results.md and ${Object.keys(pictures).map((p) => `bench/${p}`).join(', ')}`);
+say(
+  `wrote bench/results.md and ${Object.keys(pictures)
+    .map((p) => `bench/${p}`)
+    .join(', ')}`,
+);

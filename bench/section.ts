@@ -22,7 +22,12 @@ if (!measure) {
 }
 try {
   const section = await measure();
-  console.log(markdownTable(['figure', 'value', 'target', 'met'], section.figures.map((f) => [f.name, f.value, f.target ?? '', f.met === undefined ? '' : f.met ? 'yes' : 'MISSED'])));
+  console.log(
+    markdownTable(
+      ['figure', 'value', 'target', 'met'],
+      section.figures.map((f) => [f.name, f.value, f.target ?? '', f.met === undefined ? '' : f.met ? 'yes' : 'MISSED']),
+    ),
+  );
   console.log(`\n## ${section.title}\n\n${section.markdown}`);
 } finally {
   fs.rmSync(ctx.work, { recursive: true, force: true });

@@ -120,7 +120,9 @@ export async function measureStartup(ctx: BenchContext): Promise<Section> {
   fs.writeFileSync(ctxFile, contextSh(nodeContext(worker, 'http://127.0.0.1:5030', token)));
 
   // The small case: the last worker of a formed 1/1/2/1 service, freshly added (a join-agent plan).
-  const smallWorker = serviceState(SMALL_SHAPE, { formed: true, fresh: [] }).vms.filter((vm) => vm.role === 'worker').at(-1);
+  const smallWorker = serviceState(SMALL_SHAPE, { formed: true, fresh: [] })
+    .vms.filter((vm) => vm.role === 'worker')
+    .at(-1);
   if (!smallWorker) throw new Error('no worker in the small shape');
   const smallFile = path.join(dir, 'service-5-joining.json');
   fs.writeFileSync(smallFile, JSON.stringify(serviceState(SMALL_SHAPE, { formed: true, fresh: [smallWorker.id] }).state));
@@ -255,7 +257,7 @@ export async function measureStartup(ctx: BenchContext): Promise<Section> {
     if (rss > PLAN_TARGET_MIB) {
       misses.push(
         `- **${c.label}, peak RSS: ${over(rss, PLAN_TARGET_MIB, 'MiB', 1)}.** \`--version\` alone peaks at ${versionRss.toFixed(1)} MiB ` +
-          `(Node 24 itself ${floorRss.toFixed(1)} MiB), so ${(versionRss / PLAN_TARGET_MIB * 100).toFixed(0)} % of the budget is gone before any work. ` +
+          `(Node 24 itself ${floorRss.toFixed(1)} MiB), so ${((versionRss / PLAN_TARGET_MIB) * 100).toFixed(0)} % of the budget is gone before any work. ` +
           `Each command loads only its own modules, but a plan needs most libraries: ${biggest} (required on its own it adds about 30 MiB to Node, ` +
           'with the TLS and HTTP/2 modules of Node it loads), execa, pino and yaml. The rest is the service: ' +
           (c.snapshot
@@ -283,7 +285,10 @@ export async function measureStartup(ctx: BenchContext): Promise<Section> {
       `run by plain node it starts in ${bundleRow ? summarize(bundleRow.result.wallSeconds).median.toFixed(3) : '?'} s. ` +
       `The SEA note (reference/node-sea-notes.md) measured a one-line SEA at ~0.08 s and 62 MiB. Each command's modules are evaluated only when it runs ` +
       `(src/cli/program.ts imports them in the action), so \`--version\` compiles little beyond commander. The single executable carries V8's code cache of the bundle (\`useCodeCache\`, made at build time: it covers the code compiled eagerly, not each command's functions, which V8 compiles on first call); plain node running oneke.cjs has none. ` +
-      `What the bundle is made of (KiB): ${bundle.parts.slice(0, 8).map(([k, v]) => `${k} ${(v / 1024).toFixed(0)}`).join(', ')}.`,
+      `What the bundle is made of (KiB): ${bundle.parts
+        .slice(0, 8)
+        .map(([k, v]) => `${k} ${(v / 1024).toFixed(0)}`)
+        .join(', ')}.`,
     '',
     'Where plan time goes (the sources in a fresh Node process, the 250-VM snapshot):',
     '',

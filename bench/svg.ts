@@ -171,11 +171,15 @@ export function timelineChart(chart: Timeline): string {
     for (const s of row.segments) {
       const kind = chart.kinds[s.kind];
       const w = Math.max(1, sx(s.to) - sx(s.from));
-      out.push(`<rect x="${num(sx(s.from))}" y="${y + 4}" width="${num(w)}" height="${rowH - 8}" rx="2" fill="${kind?.color ?? '#888'}"><title>${esc(`${row.label}: ${kind?.label ?? s.kind} ${s.from.toFixed(1)}–${s.to.toFixed(1)} s`)}</title></rect>`);
+      out.push(
+        `<rect x="${num(sx(s.from))}" y="${y + 4}" width="${num(w)}" height="${rowH - 8}" rx="2" fill="${kind?.color ?? '#888'}"><title>${esc(`${row.label}: ${kind?.label ?? s.kind} ${s.from.toFixed(1)}–${s.to.toFixed(1)} s`)}</title></rect>`,
+      );
     }
     for (const k of row.marks ?? []) {
       const kind = chart.kinds[k.kind];
-      out.push(`<line x1="${num(sx(k.t))}" x2="${num(sx(k.t))}" y1="${y + 2}" y2="${y + rowH - 2}" stroke="${kind?.color ?? '#000'}" stroke-width="2"><title>${esc(`${row.label}: ${kind?.label ?? k.kind} at ${k.t.toFixed(1)} s`)}</title></line>`);
+      out.push(
+        `<line x1="${num(sx(k.t))}" x2="${num(sx(k.t))}" y1="${y + 2}" y2="${y + rowH - 2}" stroke="${kind?.color ?? '#000'}" stroke-width="2"><title>${esc(`${row.label}: ${kind?.label ?? k.kind} at ${k.t.toFixed(1)} s`)}</title></line>`,
+      );
     }
   });
   for (const l of chart.lines ?? []) {

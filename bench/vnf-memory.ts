@@ -195,7 +195,10 @@ export async function measureVnfMemory(ctx: BenchContext, seconds: number): Prom
         const dig = nets.spawn(ns, 'dig', ['-f', batch, '+short']);
         await new Promise((resolve) => dig.child.once('exit', resolve));
         queries += 50 * names.length;
-        answered += dig.output().split('\n').filter((line) => Object.values(addresses).includes(line.trim())).length;
+        answered += dig
+          .output()
+          .split('\n')
+          .filter((line) => Object.values(addresses).includes(line.trim())).length;
       }
       const pids = [...(await pidsIn(ns)), ...(daemon.pid === undefined ? [] : [daemon.pid])];
       const now = new Map<string, Memory>();

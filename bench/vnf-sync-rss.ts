@@ -163,8 +163,7 @@ export async function measureVnfSyncRss(ctx: BenchContext, seconds: number): Pro
     series: runs.map((run, i) => ({ name: `${shapeSize(run.shape)} VMs`, color: colors[i] ?? '#333', points: run.samples.map((s) => [s.polls, s.rssMiB] as [number, number]) })),
   });
 
-  const trendWords = (slope: number) =>
-    Math.abs(slope * 1000) < 3 ? 'flat: no sign of a leak' : slope > 0 ? 'still rising: a longer run would tell whether it levels off' : 'falling';
+  const trendWords = (slope: number) => (Math.abs(slope * 1000) < 3 ? 'flat: no sign of a leak' : slope > 0 ? 'still rising: a longer run would tell whether it levels off' : 'falling');
   const misses = analysis
     .filter((a) => Math.max(a.peak, a.atHour) >= TARGET_MIB)
     .map(
@@ -178,7 +177,11 @@ export async function measureVnfSyncRss(ctx: BenchContext, seconds: number): Pro
   const markdown = [
     `The real \`dist/oneke vnf sync\` (a copy read from disk, see Start-up; a VNF's context, \`--root\` a temp folder, \`ONEKE_SYSTEMCTL\` a script that records its calls, \`haproxy -c\` for real) ` +
       `against the emulator in this process, with \`ONEAPP_VNF_HAPROXY_REFRESH_RATE=1\`, the smallest the configuration accepts, and the environment of ` +
-      `the shipped unit (${Object.entries(unitEnvironment()).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'none'}; without it the 250-VM daemon peaked about 10 MiB higher). An hour at the default 3 s ` +
+      `the shipped unit (${
+        Object.entries(unitEnvironment())
+          .map(([k, v]) => `\`${k}=${v}\``)
+          .join(', ') || 'none'
+      }; without it the 250-VM daemon peaked about 10 MiB higher). An hour at the default 3 s ` +
       `is ${HOUR_POLLS} polls; that many at 1 s would take 20 minutes, so each daemon ran for ${(seconds / 60).toFixed(1)} minutes and its RSS (VmRSS; VmHWM ` +
       `for the peak) was read from /proc every ${SAMPLE_MS / 1000} s. RSS saws up and down with V8's garbage collections, so the trend is a least-squares ` +
       `line through the highest RSS of each minute after the first, carried to ${HOUR_POLLS} polls. Two daemons ran at once, for services of ${runs.map((r) => `${shapeSize(r.shape)} (${shapeText(r.shape)})`).join(' and ')} VMs, ` +

@@ -100,11 +100,7 @@ if (strip && arch === process.arch) {
 }
 say(`injecting into node ${version} (${arch})`);
 // postject's ELF library warns about every stripped note section; those lines say nothing useful.
-const injected = spawnSync(
-  path.join(top, 'node_modules/.bin/postject'),
-  [out, 'NODE_SEA_BLOB', path.join(dist, 'oneke.blob'), '--sentinel-fuse', SEA_FUSE],
-  { encoding: 'utf8' },
-);
+const injected = spawnSync(path.join(top, 'node_modules/.bin/postject'), [out, 'NODE_SEA_BLOB', path.join(dist, 'oneke.blob'), '--sentinel-fuse', SEA_FUSE], { encoding: 'utf8' });
 const noise = /^warning: Can't find string offset for section name/;
 const said = `${injected.stdout}${injected.stderr}`.split('\n').filter((line) => line.trim() && !noise.test(line) && !/(Start injection|Injection done)/.test(line));
 if (injected.status !== 0) {

@@ -109,11 +109,7 @@ function generatedCases(): PlanCase[] {
     const secondMaster = forming.vms.filter((vm) => vm.role === 'master')[1];
     const worker = firstOf('worker');
     const joining = worker ? serviceState(shape, { formed: true, fresh: [worker.id], seed: shapeName }) : undefined;
-    const states: [string, { state: unknown; vms: typeof forming.vms }][] = [
-      ['forming', forming],
-      ['formed', formed],
-      ...(joining ? [['worker-joining', joining] as [string, typeof joining]] : []),
-    ];
+    const states: [string, { state: unknown; vms: typeof forming.vms }][] = [['forming', forming], ['formed', formed], ...(joining ? [['worker-joining', joining] as [string, typeof joining]] : [])];
     for (const [stateName, { state }] of states) {
       const token = (id: number) => (state as { vms: Record<string, { token: string }> }).vms[String(id)]?.token ?? '';
       const vnf = firstOf('vnf');
@@ -124,14 +120,16 @@ function generatedCases(): PlanCase[] {
       const master = firstOf('master');
       if (master) {
         const variants = stateName === 'forming' ? Object.entries(MASTER_VARIANTS) : [['default', {}] as [string, Record<string, string>]];
-        for (const [variant, extra] of variants) cases.push({ name: `${shapeName}-${stateName}-master-${variant}`, state: { json: state }, context: { ...nodeContext(master, endpoint, token(master.id)), ...extra } });
+        for (const [variant, extra] of variants)
+          cases.push({ name: `${shapeName}-${stateName}-master-${variant}`, state: { json: state }, context: { ...nodeContext(master, endpoint, token(master.id)), ...extra } });
       }
       if (secondMaster) cases.push({ name: `${shapeName}-${stateName}-master2`, state: { json: state }, context: nodeContext(secondMaster, endpoint, token(secondMaster.id)) });
       if (worker) cases.push({ name: `${shapeName}-${stateName}-worker`, state: { json: state }, context: nodeContext(worker, endpoint, token(worker.id)) });
       const storage = firstOf('storage');
       if (storage) {
         const variants = stateName === 'formed' ? Object.entries(STORAGE_VARIANTS) : [['default', {}] as [string, Record<string, string>]];
-        for (const [variant, extra] of variants) cases.push({ name: `${shapeName}-${stateName}-storage-${variant}`, state: { json: state }, context: { ...nodeContext(storage, endpoint, token(storage.id)), ...extra } });
+        for (const [variant, extra] of variants)
+          cases.push({ name: `${shapeName}-${stateName}-storage-${variant}`, state: { json: state }, context: { ...nodeContext(storage, endpoint, token(storage.id)), ...extra } });
       }
     }
   }

@@ -63,7 +63,10 @@ export const ERROR_CODES = {
   ONEKE_STORAGE_DEVICE_MISSING: { exitCode: ExitCode.failure, hint: 'attach the disk to the VM, or set ONEAPP_STORAGE_DEVICE to the right device (empty for no dedicated disk)' },
   ONEKE_STORAGE_DEVICE_NOT_BLOCK: { exitCode: ExitCode.failure, hint: 'attach the disk to the VM, or set ONEAPP_STORAGE_DEVICE to the right device (empty for no dedicated disk)' },
   ONEKE_STORAGE_DEVICE_IN_USE: { exitCode: ExitCode.failure, hint: 'unmount it, or check that ONEAPP_STORAGE_DEVICE names the dedicated disk and not one in use' },
-  ONEKE_STORAGE_DEVICE_NOT_FILESYSTEM: { exitCode: ExitCode.failure, hint: 'point ONEAPP_STORAGE_DEVICE at a partition or an empty disk, or wipe the disk yourself (wipefs) if its data is not needed' },
+  ONEKE_STORAGE_DEVICE_NOT_FILESYSTEM: {
+    exitCode: ExitCode.failure,
+    hint: 'point ONEAPP_STORAGE_DEVICE at a partition or an empty disk, or wipe the disk yourself (wipefs) if its data is not needed',
+  },
   ONEKE_STORAGE_MOUNTPOINT_BUSY: { exitCode: ExitCode.failure, hint: 'unmount it (and remove its /etc/fstab line), or choose another ONEAPP_STORAGE_MOUNTPOINT' },
   ONEKE_STORAGE_MOUNTPOINT_NOT_EMPTY: { exitCode: ExitCode.failure, hint: 'move the files away (or empty the folder), or choose another ONEAPP_STORAGE_MOUNTPOINT' },
   // Building the image (`oneke install`).

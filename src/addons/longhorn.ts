@@ -57,7 +57,6 @@ export const longhorn: ChartAddon = {
     extraObjects: () => [longhornRetainStorageClass()],
     // Every `image.longhorn.*` and `image.csi.*` entry, as Longhorn's own air-gap list
     // (deploy/longhorn-images.txt) names them.
-    images: (values) =>
-      ['longhorn', 'csi'].flatMap((group) => entriesAt(values, 'image', group).map(([key, entry]) => ({ entry, where: `image.${group}.${key}` }))),
+    images: (values) => ['longhorn', 'csi'].flatMap((group) => entriesAt(values, 'image', group).map(([key, entry]) => ({ entry, where: `image.${group}.${key}` }))),
   },
 };

@@ -71,12 +71,7 @@ export class KubeApiError extends OnekeError {
     const what = status === undefined ? detail : `HTTP ${status}${detail ? `: ${detail}` : ''}`;
     super('ONEKE_KUBE_API', `Kubernetes API ${method} ${path}: ${what}`, {
       cause,
-      hint:
-        status === 401 || status === 403
-          ? `the API server refused the admin client certificate (${RKE2_ADMIN_CERT})`
-          : noAnswer
-            ? 'is rke2-server running on this master?'
-            : undefined,
+      hint: status === 401 || status === 403 ? `the API server refused the admin client certificate (${RKE2_ADMIN_CERT})` : noAnswer ? 'is rke2-server running on this master?' : undefined,
     });
     this.status = status;
   }

@@ -40,7 +40,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
 
   program
     .command('configure')
-    .description('every boot: read the context, find this VM\'s role and converge it')
+    .description("every boot: read the context, find this VM's role and converge it")
     .action(async (_opts, command: Command) => (await import('./commands/lifecycle.ts')).configureCommand(await runtime(command)));
 
   program
@@ -86,7 +86,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .command('vnf')
     .description('VNF tools')
     .command('sync')
-    .description('keep HAProxy\'s backends equal to what the service\'s VMs publish (a daemon)')
+    .description("keep HAProxy's backends equal to what the service's VMs publish (a daemon)")
     .option('--once', 'poll once and exit')
     .action(async (opts: { once?: boolean }, command: Command) => (await import('./commands/vnf.ts')).vnfSyncCommand(await runtime(command), opts));
 

@@ -56,12 +56,7 @@ function noProxyHost(host: string): string {
  * (contract §6) and, beyond the reference, the subnet of every NIC with an IP and a mask, because
  * etcd peer traffic sent to a proxy breaks joins.
  */
-export function defaultNoProxy(input: {
-  endpoints: readonly (HostPort | undefined)[];
-  clusterCidr: string;
-  serviceCidr: string;
-  nics: readonly Nic[];
-}): string[] {
+export function defaultNoProxy(input: { endpoints: readonly (HostPort | undefined)[]; clusterCidr: string; serviceCidr: string; nics: readonly Nic[] }): string[] {
   const entries = ['127.0.0.0/8', 'localhost'];
   for (const endpoint of input.endpoints) if (endpoint !== undefined) entries.push(noProxyHost(endpoint.host));
   entries.push(input.clusterCidr, input.serviceCidr);

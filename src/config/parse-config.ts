@@ -317,9 +317,7 @@ function assemble(reader: Reader): Config {
 
   const clusterCidr = reader.withDefault('ONEAPP_K8S_CLUSTER_CIDR', 'ipv4Cidr');
   const serviceCidr = reader.withDefault('ONEAPP_K8S_SERVICE_CIDR', 'ipv4Cidr');
-  const noProxy =
-    reader.optional('ONEAPP_K8S_NO_PROXY', 'noProxyList') ??
-    defaultNoProxy({ endpoints: [endpoints.controlPlane, endpoints.supervisor], clusterCidr, serviceCidr, nics });
+  const noProxy = reader.optional('ONEAPP_K8S_NO_PROXY', 'noProxyList') ?? defaultNoProxy({ endpoints: [endpoints.controlPlane, endpoints.supervisor], clusterCidr, serviceCidr, nics });
 
   return {
     onegate: {

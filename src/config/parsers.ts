@@ -114,9 +114,7 @@ export const advertInterval = simple('a number of seconds above 0 and at most 25
  * in any case; anything else is rejected, so a typo never silently turns a feature off. (An empty value
  * never gets here: it means the default.)
  */
-export const boolean = simple('YES or NO (also TRUE/FALSE or 1/0, any case)', (raw) =>
-  /^(?:yes|true|1)$/i.test(raw) ? true : /^(?:no|false|0)$/i.test(raw) ? false : undefined,
-);
+export const boolean = simple('YES or NO (also TRUE/FALSE or 1/0, any case)', (raw) => (/^(?:yes|true|1)$/i.test(raw) ? true : /^(?:no|false|0)$/i.test(raw) ? false : undefined));
 
 // ---- addresses ------------------------------------------------------------------------------------
 
@@ -128,31 +126,30 @@ export const ipv4WithPrefix = simple<AddressWithPrefix>('an IPv4 address, option
  * A VIP: a unicast host address. Not 0.0.0.0/the broadcast, loopback, multicast, a /0, nor the
  * network or broadcast address of its own prefix (keepalived would add it, and nothing could use it).
  */
-export const vipAddress = simple<AddressWithPrefix>('a unicast IPv4 host address, optionally with a prefix length 1-32 (10.0.0.1 or 10.0.0.1/24); not a network, broadcast, loopback or multicast address', (raw) => {
-  const parsed = ipv4WithPrefix.parse(raw);
-  if (!parsed.ok) return undefined;
-  const { address, prefixLength } = parsed.value;
-  const value = ipv4ToNumber(address);
-  const first = value >>> 24;
-  if (value === 0 || value === 0xffffffff || first === 0 || first === 127 || first >= 224 || prefixLength === 0) return undefined;
-  if (prefixLength !== undefined && prefixLength < 31) {
-    const hostBits = 2 ** (32 - prefixLength) - 1;
-    const host = value % (hostBits + 1);
-    if (host === 0 || host === hostBits) return undefined;
-  }
-  return parsed.value;
-});
+export const vipAddress = simple<AddressWithPrefix>(
+  'a unicast IPv4 host address, optionally with a prefix length 1-32 (10.0.0.1 or 10.0.0.1/24); not a network, broadcast, loopback or multicast address',
+  (raw) => {
+    const parsed = ipv4WithPrefix.parse(raw);
+    if (!parsed.ok) return undefined;
+    const { address, prefixLength } = parsed.value;
+    const value = ipv4ToNumber(address);
+    const first = value >>> 24;
+    if (value === 0 || value === 0xffffffff || first === 0 || first === 127 || first >= 224 || prefixLength === 0) return undefined;
+    if (prefixLength !== undefined && prefixLength < 31) {
+      const hostBits = 2 ** (32 - prefixLength) - 1;
+      const host = value % (hostBits + 1);
+      if (host === 0 || host === hostBits) return undefined;
+    }
+    return parsed.value;
+  },
+);
 
 /** Where a load balancer binds: an IPv4 or a placeholder the VNF resolves. */
 export const lbAddress = simple('an IPv4 address or a placeholder like <ETH0_EP0>', (raw) => (isIpv4(raw) || isPlaceholder(raw) ? raw : undefined));
 
-export const serverHost = simple('an IPv4 address, a DNS name or a placeholder like <ETH1_IP0>', (raw) =>
-  isIpv4(raw) || isDnsName(raw) || isPlaceholder(raw) ? raw : undefined,
-);
+export const serverHost = simple('an IPv4 address, a DNS name or a placeholder like <ETH1_IP0>', (raw) => (isIpv4(raw) || isDnsName(raw) || isPlaceholder(raw) ? raw : undefined));
 
-export const macAddress = simple('a MAC address like 02:00:0a:00:00:02', (raw) =>
-  /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$/.test(raw) ? raw.toLowerCase() : undefined,
-);
+export const macAddress = simple('a MAC address like 02:00:0a:00:00:02', (raw) => (/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$/.test(raw) ? raw.toLowerCase() : undefined));
 
 export const netmask = simple<Netmask>('a dotted IPv4 netmask like 255.255.255.0', (raw) => {
   if (!isIpv4(raw)) return undefined;
@@ -293,8 +290,7 @@ export const sanList = simple('IP addresses or DNS names separated by commas', (
 export const noProxyList = simple('comma-separated hosts, domains (.example.com), IPs or CIDRs', (raw) => {
   const items = splitList(raw, /\s*,\s*/);
   const domain = /^(?:\*?\.)?[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*(?::\d{1,5})?$/;
-  const valid = (item: string): boolean =>
-    item === '*' || isIpv4(item) || isIpv6(item) || parseIpv4Cidr(item) !== undefined || isIpv6Cidr(item) || (item.length <= 260 && domain.test(item));
+  const valid = (item: string): boolean => item === '*' || isIpv4(item) || isIpv6(item) || parseIpv4Cidr(item) !== undefined || isIpv6Cidr(item) || (item.length <= 260 && domain.test(item));
   return items.length > 0 && items.every(valid) ? items : undefined;
 });
 
@@ -339,9 +335,7 @@ export const interfaces = simple<InterfaceSelection>('all, or interface names li
 });
 
 /** Versions and chart versions: they end up in file names and URLs, so a plain token. */
-export const version = simple('a version like 1.33 or v1.33.4+rke2r1 (letters, digits, . _ + -)', (raw) =>
-  /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(raw) ? raw : undefined,
-);
+export const version = simple('a version like 1.33 or v1.33.4+rke2r1 (letters, digits, . _ + -)', (raw) => (/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(raw) ? raw : undefined));
 
 /** A Kubernetes label-style key, what a Service's loadBalancerClass must be. */
 export const loadBalancerClass = simple('a label-style name like metallb or example.com/internal-vip', (raw) => {
@@ -364,14 +358,61 @@ function isCleanAbsolutePath(raw: string): boolean {
  * over any of their parents (`/var/lib` hides `/var/lib/rancher`).
  */
 export const SYSTEM_PATHS: readonly string[] = [
-  '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/opt', '/proc', '/root', '/run', '/sbin',
-  '/srv', '/sys', '/tmp', '/usr', '/usr/local', '/var', '/var/backups', '/var/cache', '/var/lib', '/var/lib/apt', '/var/lib/dpkg',
-  '/var/lib/kubelet', '/var/lib/rancher', '/var/lib/systemd', '/var/log', '/var/mail', '/var/run', '/var/spool', '/var/tmp',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/usr/local',
+  '/var',
+  '/var/backups',
+  '/var/cache',
+  '/var/lib',
+  '/var/lib/apt',
+  '/var/lib/dpkg',
+  '/var/lib/kubelet',
+  '/var/lib/rancher',
+  '/var/lib/systemd',
+  '/var/log',
+  '/var/mail',
+  '/var/run',
+  '/var/spool',
+  '/var/tmp',
 ];
 /** Trees in which nothing may be a mount point: virtual or volatile filesystems and the system's own. */
 export const SYSTEM_TREES: readonly string[] = [
-  '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/tmp', '/usr',
-  '/var/lib/kubelet', '/var/lib/rancher', '/var/log', '/var/run', '/var/tmp',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/proc',
+  '/run',
+  '/sbin',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/var/lib/kubelet',
+  '/var/lib/rancher',
+  '/var/log',
+  '/var/run',
+  '/var/tmp',
 ];
 
 /** Why a clean absolute path may not be a mount point of the storage disk, or undefined. */

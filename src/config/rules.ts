@@ -114,7 +114,10 @@ export const networkSizesFitKubernetes: Rule = ({ config, report, hasIssue }) =>
 /** Pod and service addresses must not shadow the networks the VMs live on (routes would go astray). */
 export const clusterNetworksAvoidNics: Rule = ({ config, report, hasIssue }) => {
   const { clusterCidr, serviceCidr } = config.k8s;
-  for (const [variable, cidr] of [['ONEAPP_K8S_CLUSTER_CIDR', clusterCidr], ['ONEAPP_K8S_SERVICE_CIDR', serviceCidr]] as const) {
+  for (const [variable, cidr] of [
+    ['ONEAPP_K8S_CLUSTER_CIDR', clusterCidr],
+    ['ONEAPP_K8S_SERVICE_CIDR', serviceCidr],
+  ] as const) {
     if (hasIssue(variable)) continue;
     const nic = config.nics.find((n) => n.ip !== undefined && n.prefixLength !== undefined && cidrsOverlap(cidr, `${n.ip}/${n.prefixLength}`));
     if (nic !== undefined) report(variable, `a network that does not overlap the network of ${nic.name} (${nic.ip}/${nic.prefixLength})`);
@@ -125,7 +128,10 @@ export const clusterNetworksAvoidNics: Rule = ({ config, report, hasIssue }) => 
 export const metallbRangesAvoidClusterNetworks: Rule = ({ config, report, hasIssue }) => {
   const { metallb } = config.addons;
   if (!metallb.enabled || hasIssue(/^ONEAPP_K8S_METALLB_RANGE/)) return;
-  for (const [variable, cidr] of [['ONEAPP_K8S_CLUSTER_CIDR', config.k8s.clusterCidr], ['ONEAPP_K8S_SERVICE_CIDR', config.k8s.serviceCidr]] as const) {
+  for (const [variable, cidr] of [
+    ['ONEAPP_K8S_CLUSTER_CIDR', config.k8s.clusterCidr],
+    ['ONEAPP_K8S_SERVICE_CIDR', config.k8s.serviceCidr],
+  ] as const) {
     if (hasIssue(variable)) continue;
     const [first, last] = cidrRange(cidr);
     const clash = metallb.ranges.find((range) => ipv4ToNumber(range.first) <= last && first <= ipv4ToNumber(range.last));

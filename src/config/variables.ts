@@ -51,19 +51,7 @@ export const VALUE_KINDS = {
 export type ValueKind = keyof typeof VALUE_KINDS;
 export type KindValue<K extends ValueKind> = (typeof VALUE_KINDS)[K] extends ValueParser<infer T> ? T : never;
 
-export type VariableGroup =
-  | 'context'
-  | 'versions'
-  | 'network'
-  | 'nics'
-  | 'load balancers'
-  | 'keepalived'
-  | 'routing'
-  | 'dns'
-  | 'endpoints'
-  | 'kubernetes'
-  | 'add-ons'
-  | 'storage';
+export type VariableGroup = 'context' | 'versions' | 'network' | 'nics' | 'load balancers' | 'keepalived' | 'routing' | 'dns' | 'endpoints' | 'kubernetes' | 'add-ons' | 'storage';
 
 export interface VariableSpec {
   /** The exact name, or for a family a template such as `ETH<n>_IP` or `ONEAPP_K8S_METALLB_RANGE*`. */
@@ -101,7 +89,13 @@ export const VARIABLES: readonly VariableSpec[] = [
 
   // Versions.
   { name: 'ONE_SERVICE_VERSION', kind: 'version', default: '1.33', group: 'versions', description: 'Kubernetes minor version of the appliance' },
-  { name: 'ONE_SERVICE_RKE2_RELEASE', kind: 'version', derivedDefault: '1.33.5 for 1.33 (concurrent-join fix), else <ONE_SERVICE_VERSION>.4', group: 'versions', description: 'RKE2 release (Kubernetes patch version)' },
+  {
+    name: 'ONE_SERVICE_RKE2_RELEASE',
+    kind: 'version',
+    derivedDefault: '1.33.5 for 1.33 (concurrent-join fix), else <ONE_SERVICE_VERSION>.4',
+    group: 'versions',
+    description: 'RKE2 release (Kubernetes patch version)',
+  },
   { name: 'ONE_SERVICE_RKE2_VERSION', kind: 'version', derivedDefault: 'v<ONE_SERVICE_RKE2_RELEASE>+rke2r1', group: 'versions', description: 'Full RKE2 version tag' },
   { name: 'ONE_SERVICE_HELM_VERSION', kind: 'version', default: '3.18.6', group: 'versions', description: 'Helm version installed in the image' },
   { name: 'ONEAPP_K8S_LONGHORN_CHART_VERSION', kind: 'version', default: '1.9.1', group: 'versions', description: 'Longhorn Helm chart version' },
@@ -132,34 +126,119 @@ export const VARIABLES: readonly VariableSpec[] = [
     { name: `ONEAPP_VNF_HAPROXY_LB${index}_IP`, kind: 'lbAddress', derivedDefault: PUBLIC_VIP, group: 'load balancers', description: `Address HAProxy binds for LB${index} (${LB_ROLES[index]})` },
     { name: `ONEAPP_VNF_HAPROXY_LB${index}_PORT`, kind: 'port', default: port, group: 'load balancers', description: `Port of LB${index} (${LB_ROLES[index]})` },
   ]),
-  { name: 'ONEAPP_VNF_HAPROXY_LB<i>_IP', pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_IP$`), kind: 'lbAddress', derivedDefault: PUBLIC_VIP, group: 'load balancers', description: 'Address of a further load balancer <i> (4 and up)' },
-  { name: 'ONEAPP_VNF_HAPROXY_LB<i>_PORT', pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_PORT$`), kind: 'port', group: 'load balancers', description: 'Port of a further load balancer <i> (4 and up); required when it is used' },
-  { name: 'ONEAPP_VNF_HAPROXY_LB<i>_SERVER<j>_HOST', pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_SERVER${N}_HOST$`), kind: 'serverHost', group: 'load balancers', description: 'Host of static backend <j> of LB<i>' },
-  { name: 'ONEAPP_VNF_HAPROXY_LB<i>_SERVER<j>_PORT', pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_SERVER${N}_PORT$`), kind: 'port', group: 'load balancers', description: 'Port of static backend <j> of LB<i>' },
+  {
+    name: 'ONEAPP_VNF_HAPROXY_LB<i>_IP',
+    pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_IP$`),
+    kind: 'lbAddress',
+    derivedDefault: PUBLIC_VIP,
+    group: 'load balancers',
+    description: 'Address of a further load balancer <i> (4 and up)',
+  },
+  {
+    name: 'ONEAPP_VNF_HAPROXY_LB<i>_PORT',
+    pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_PORT$`),
+    kind: 'port',
+    group: 'load balancers',
+    description: 'Port of a further load balancer <i> (4 and up); required when it is used',
+  },
+  {
+    name: 'ONEAPP_VNF_HAPROXY_LB<i>_SERVER<j>_HOST',
+    pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_SERVER${N}_HOST$`),
+    kind: 'serverHost',
+    group: 'load balancers',
+    description: 'Host of static backend <j> of LB<i>',
+  },
+  {
+    name: 'ONEAPP_VNF_HAPROXY_LB<i>_SERVER<j>_PORT',
+    pattern: new RegExp(`^ONEAPP_VNF_HAPROXY_LB${N}_SERVER${N}_PORT$`),
+    kind: 'port',
+    group: 'load balancers',
+    description: 'Port of static backend <j> of LB<i>',
+  },
   { name: 'ONEAPP_VNF_HAPROXY_INTERFACES', kind: 'interfaces', default: 'all', group: 'load balancers', description: 'Interfaces HAProxy may bind on' },
-  { name: 'ONEAPP_VNF_HAPROXY_REFRESH_RATE', kind: 'refreshRate', default: '3', group: 'load balancers', description: 'Seconds between backend refreshes from OneGate (one request each; the reference polled every 30 s with 1 + N)' },
+  {
+    name: 'ONEAPP_VNF_HAPROXY_REFRESH_RATE',
+    kind: 'refreshRate',
+    default: '3',
+    group: 'load balancers',
+    description: 'Seconds between backend refreshes from OneGate (one request each; the reference polled every 30 s with 1 + N)',
+  },
   { name: 'ONEAPP_VNF_HAPROXY_ENABLED', kind: 'boolean', default: 'YES', group: 'load balancers', description: 'Run HAProxy on the VNF (NO: no load balancer at all)' },
   { name: 'ONEAPP_VNF_HAPROXY_ONEGATE_ENABLED', kind: 'boolean', default: 'YES', group: 'load balancers', description: 'Add the backends that the service VMs publish in OneGate' },
 
   // keepalived.
-  { name: 'ONEAPP_VNF_KEEPALIVED_VRID', kind: 'vrid', derivedDefault: "VROUTER_KEEPALIVED_ID, else SERVICE_ID mod 255 + 1 (context, else OneGate's service), else VROUTER_ID mod 255 + 1, else VMID mod 255 + 1, else 1", group: 'keepalived', description: 'VRRP virtual router id' },
+  {
+    name: 'ONEAPP_VNF_KEEPALIVED_VRID',
+    kind: 'vrid',
+    derivedDefault: "VROUTER_KEEPALIVED_ID, else SERVICE_ID mod 255 + 1 (context, else OneGate's service), else VROUTER_ID mod 255 + 1, else VMID mod 255 + 1, else 1",
+    group: 'keepalived',
+    description: 'VRRP virtual router id',
+  },
   { name: 'ONEAPP_VNF_KEEPALIVED_PASSWORD', kind: 'keepalivedPassword', secret: true, group: 'keepalived', description: 'VRRP PASS authentication (at most 8 characters); none when empty' },
-  { name: 'VROUTER_KEEPALIVED_PASSWORD', kind: 'keepalivedPassword', secret: true, group: 'keepalived', description: 'Legacy VRouter name of ONEAPP_VNF_KEEPALIVED_PASSWORD (used when that is not set)' },
+  {
+    name: 'VROUTER_KEEPALIVED_PASSWORD',
+    kind: 'keepalivedPassword',
+    secret: true,
+    group: 'keepalived',
+    description: 'Legacy VRouter name of ONEAPP_VNF_KEEPALIVED_PASSWORD (used when that is not set)',
+  },
   { name: 'VROUTER_KEEPALIVED_ID', kind: 'vrid', group: 'keepalived', description: 'Legacy VRouter name of ONEAPP_VNF_KEEPALIVED_VRID (used when that is not set)' },
   { name: 'VROUTER_ID', kind: 'nonNegativeInteger', group: 'keepalived', description: 'ID of the OpenNebula virtual router; VRID VROUTER_ID mod 255 + 1 when neither a VRID nor SERVICE_ID is set' },
   { name: 'ONEAPP_VNF_KEEPALIVED_INTERVAL', kind: 'advertInterval', default: '1', group: 'keepalived', description: 'VRRP advertisement interval in seconds' },
   { name: 'ONEAPP_VNF_KEEPALIVED_PRIORITY', kind: 'priority', default: '100', group: 'keepalived', description: 'VRRP priority' },
   { name: 'ONEAPP_VNF_KEEPALIVED_INTERFACES', kind: 'interfaces', default: 'all', group: 'keepalived', description: 'Interfaces that get a VRRP instance' },
-  { name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_PASSWORD', pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_PASSWORD$`), kind: 'keepalivedPassword', secret: true, derivedDefault: 'ONEAPP_VNF_KEEPALIVED_PASSWORD', group: 'keepalived', description: 'VRRP password for eth<n>' },
-  { name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_INTERVAL', pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_INTERVAL$`), kind: 'advertInterval', derivedDefault: 'ONEAPP_VNF_KEEPALIVED_INTERVAL', group: 'keepalived', description: 'VRRP advertisement interval for eth<n>' },
-  { name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_PRIORITY', pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_PRIORITY$`), kind: 'priority', derivedDefault: 'ONEAPP_VNF_KEEPALIVED_PRIORITY', group: 'keepalived', description: 'VRRP priority for eth<n>' },
-  { name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_VRID', pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_VRID$`), kind: 'vrid', derivedDefault: 'ONEAPP_VNF_KEEPALIVED_VRID', group: 'keepalived', description: 'VRRP virtual router id for eth<n>' },
-  { name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_SKIP', pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_SKIP$`), kind: 'boolean', default: 'NO', group: 'keepalived', description: 'No VRRP instance on eth<n>' },
+  {
+    name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_PASSWORD',
+    pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_PASSWORD$`),
+    kind: 'keepalivedPassword',
+    secret: true,
+    derivedDefault: 'ONEAPP_VNF_KEEPALIVED_PASSWORD',
+    group: 'keepalived',
+    description: 'VRRP password for eth<n>',
+  },
+  {
+    name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_INTERVAL',
+    pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_INTERVAL$`),
+    kind: 'advertInterval',
+    derivedDefault: 'ONEAPP_VNF_KEEPALIVED_INTERVAL',
+    group: 'keepalived',
+    description: 'VRRP advertisement interval for eth<n>',
+  },
+  {
+    name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_PRIORITY',
+    pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_PRIORITY$`),
+    kind: 'priority',
+    derivedDefault: 'ONEAPP_VNF_KEEPALIVED_PRIORITY',
+    group: 'keepalived',
+    description: 'VRRP priority for eth<n>',
+  },
+  {
+    name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_VRID',
+    pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_VRID$`),
+    kind: 'vrid',
+    derivedDefault: 'ONEAPP_VNF_KEEPALIVED_VRID',
+    group: 'keepalived',
+    description: 'VRRP virtual router id for eth<n>',
+  },
+  {
+    name: 'ONEAPP_VNF_KEEPALIVED_ETH<n>_SKIP',
+    pattern: new RegExp(`^ONEAPP_VNF_KEEPALIVED_ETH${N}_SKIP$`),
+    kind: 'boolean',
+    default: 'NO',
+    group: 'keepalived',
+    description: 'No VRRP instance on eth<n>',
+  },
 
   // Routing and NAT on the VNF.
   { name: 'ONEAPP_VNF_NAT4_ENABLED', kind: 'boolean', default: 'NO', group: 'routing', description: 'Masquerade the private network out of the outgoing interfaces' },
   { name: 'ONEAPP_VNF_NAT4_INTERFACES_OUT', kind: 'interfaces', derivedDefault: 'none', group: 'routing', description: 'Outgoing interfaces for NAT' },
-  { name: 'ONEAPP_VNF_NAT4_PORT_FWD<n>', pattern: new RegExp(`^ONEAPP_VNF_NAT4_PORT_FWD${N}$`), kind: 'portForward', group: 'routing', description: 'With NAT: forward TCP and UDP [addr:]port to dest[:dport] (addresses may be <ETHn_IPm>, <ETHn_VIPm>, <ETHn_EPm>)' },
+  {
+    name: 'ONEAPP_VNF_NAT4_PORT_FWD<n>',
+    pattern: new RegExp(`^ONEAPP_VNF_NAT4_PORT_FWD${N}$`),
+    kind: 'portForward',
+    group: 'routing',
+    description: 'With NAT: forward TCP and UDP [addr:]port to dest[:dport] (addresses may be <ETHn_IPm>, <ETHn_VIPm>, <ETHn_EPm>)',
+  },
   { name: 'ONEAPP_VNF_ROUTER4_ENABLED', kind: 'boolean', default: 'NO', group: 'routing', description: 'Forward IPv4 between the interfaces' },
   { name: 'ONEAPP_VNF_ROUTER4_INTERFACES', kind: 'interfaces', default: 'all', group: 'routing', description: 'Interfaces to forward between' },
 
@@ -167,7 +246,13 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_VNF_DNS_CLUSTER_DOMAIN', kind: 'dnsDomain', default: 'vr', group: 'dns', description: 'Zone of the ip<m>.eth<n>, vip<m>.eth<n> and ep<m>.eth<n> names of the VNF' },
   { name: 'ONEAPP_VNF_DNS_NAMESERVERS', kind: 'dnsForwarders', group: 'dns', description: 'Upstream nameservers to forward to (addr or addr@port); they win over the root servers' },
   { name: 'ONEAPP_VNF_DNS_USE_ROOTSERVERS', kind: 'boolean', default: 'YES', group: 'dns', description: "Resolve from the root servers when no nameserver is given (NO: the VNF's own resolvers)" },
-  { name: 'ONEAPP_VNF_DNS_INTERFACES', kind: 'dnsListen', derivedDefault: 'every address of the VNF', group: 'dns', description: 'Where the DNS listens: NIC names (their IPs and VIPs), addresses or addr@port' },
+  {
+    name: 'ONEAPP_VNF_DNS_INTERFACES',
+    kind: 'dnsListen',
+    derivedDefault: 'every address of the VNF',
+    group: 'dns',
+    description: 'Where the DNS listens: NIC names (their IPs and VIPs), addresses or addr@port',
+  },
   { name: 'ONEAPP_VNF_DNS_ALLOWED_NETWORKS', kind: 'cidrList', derivedDefault: "the VNF's subnets", group: 'dns', description: 'Clients the DNS answers (CIDRs); others are refused' },
   { name: 'ONEAPP_VNF_DNS_TCP_DISABLED', kind: 'boolean', default: 'NO', group: 'dns', description: 'No DNS over TCP' },
   { name: 'ONEAPP_VNF_DNS_UDP_DISABLED', kind: 'boolean', default: 'NO', group: 'dns', description: 'No DNS over UDP (upstream queries then go over TCP)' },
@@ -175,7 +260,13 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_VNF_DNS_MAX_CACHE_TTL', kind: 'cacheTtl', default: '3600', group: 'dns', description: 'Longest time in seconds an answer stays cached' },
 
   // Endpoints.
-  { name: 'ONEAPP_RKE2_SUPERVISOR_EP', kind: 'endpoint', derivedDefault: `<${PUBLIC_VIP}>:<ONEAPP_VNF_HAPROXY_LB0_PORT>`, group: 'endpoints', description: 'RKE2 supervisor endpoint that nodes join through' },
+  {
+    name: 'ONEAPP_RKE2_SUPERVISOR_EP',
+    kind: 'endpoint',
+    derivedDefault: `<${PUBLIC_VIP}>:<ONEAPP_VNF_HAPROXY_LB0_PORT>`,
+    group: 'endpoints',
+    description: 'RKE2 supervisor endpoint that nodes join through',
+  },
   { name: 'ONEAPP_K8S_CONTROL_PLANE_EP', kind: 'endpoint', derivedDefault: `<${PUBLIC_VIP}>:<ONEAPP_VNF_HAPROXY_LB1_PORT>`, group: 'endpoints', description: 'Kubernetes API endpoint' },
   { name: 'ONEAPP_K8S_EXTRA_SANS', kind: 'sanList', default: 'localhost,127.0.0.1', group: 'endpoints', description: 'Extra names and addresses in the API server certificate' },
 
@@ -188,17 +279,35 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'ONEAPP_K8S_CILIUM_RANGE*', pattern: /^ONEAPP_K8S_CILIUM_RANGE/, kind: 'cidrList', group: 'kubernetes', description: 'CIDRs of the Cilium LB IP pool (every variable with this prefix)' },
   { name: 'ONEAPP_K8S_CLUSTER_CIDR', kind: 'ipv4Cidr', default: '10.42.0.0/16', group: 'kubernetes', description: 'Pod network' },
   { name: 'ONEAPP_K8S_SERVICE_CIDR', kind: 'ipv4Cidr', default: '10.43.0.0/16', group: 'kubernetes', description: 'Service network' },
-  { name: 'ONEAPP_K8S_WAIT_TIMEOUT', kind: 'waitTimeout', default: '1200', group: 'kubernetes', description: 'Seconds a Kubernetes node waits for one thing (a master, its API, the nodes) before giving up' },
+  {
+    name: 'ONEAPP_K8S_WAIT_TIMEOUT',
+    kind: 'waitTimeout',
+    default: '1200',
+    group: 'kubernetes',
+    description: 'Seconds a Kubernetes node waits for one thing (a master, its API, the nodes) before giving up',
+  },
   { name: 'ONEAPP_RKE2_CLOUD_CONTROLLER_ENABLED', kind: 'boolean', default: 'YES', group: 'kubernetes', description: "RKE2's default cloud controller" },
   { name: 'ONEAPP_K8S_HTTP_PROXY', kind: 'proxyUrl', group: 'kubernetes', description: 'HTTP proxy for RKE2' },
   { name: 'ONEAPP_K8S_HTTPS_PROXY', kind: 'proxyUrl', group: 'kubernetes', description: 'HTTPS proxy for RKE2' },
-  { name: 'ONEAPP_K8S_NO_PROXY', kind: 'noProxyList', derivedDefault: 'loopback, localhost, both endpoint hosts, cluster and service CIDRs, the NIC subnets', group: 'kubernetes', description: 'Destinations that bypass the proxy' },
+  {
+    name: 'ONEAPP_K8S_NO_PROXY',
+    kind: 'noProxyList',
+    derivedDefault: 'loopback, localhost, both endpoint hosts, cluster and service CIDRs, the NIC subnets',
+    group: 'kubernetes',
+    description: 'Destinations that bypass the proxy',
+  },
 
   // Add-ons.
   { name: 'ONEAPP_K8S_METALLB_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install MetalLB' },
   { name: 'ONEAPP_K8S_METALLB_CLASS', kind: 'loadBalancerClass', default: 'metallb', group: 'add-ons', description: 'LoadBalancerClass that MetalLB serves' },
   { name: 'ONEAPP_K8S_METALLB_CONFIG', kind: 'base64Yaml', secret: true, group: 'add-ons', description: 'Base64 YAML that replaces the generated MetalLB pool' },
-  { name: 'ONEAPP_K8S_METALLB_RANGE*', pattern: /^ONEAPP_K8S_METALLB_RANGE/, kind: 'addressRanges', group: 'add-ons', description: 'Address ranges of the MetalLB pool (every variable with this prefix)' },
+  {
+    name: 'ONEAPP_K8S_METALLB_RANGE*',
+    pattern: /^ONEAPP_K8S_METALLB_RANGE/,
+    kind: 'addressRanges',
+    group: 'add-ons',
+    description: 'Address ranges of the MetalLB pool (every variable with this prefix)',
+  },
   { name: 'ONEAPP_K8S_TRAEFIK_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install Traefik' },
   { name: 'ONEAPP_K8S_LONGHORN_ENABLED', kind: 'boolean', default: 'NO', group: 'add-ons', description: 'Install Longhorn' },
 

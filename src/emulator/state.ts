@@ -190,7 +190,7 @@ function isObject(value: unknown): value is Json {
 
 function shown(value: unknown): string {
   if (value === undefined) return '(missing)';
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
@@ -363,7 +363,7 @@ export async function loadEmulatorState(path: string): Promise<EmulatorState> {
   try {
     raw = parseJsonOrYaml(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n', 1)[0] ?? '' : String(error);
+    const reason = error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error);
     throw new ConfigError([{ variable: path, shown: reason, expected: 'valid YAML or JSON' }]);
   }
   return validateEmulatorState(raw, path);

@@ -155,12 +155,7 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
 
 /** The first action that changes the running system rather than files under the root, if any. */
 export function firstHostChange(plan: Plan): Action | undefined {
-  return plan.actions.find(
-    (action) =>
-      action.kind === 'service' ||
-      action.kind === 'mount' ||
-      (action.kind === 'command' && changesHost(action.argv[0] ?? '', action.argv.slice(1))),
-  );
+  return plan.actions.find((action) => action.kind === 'service' || action.kind === 'mount' || (action.kind === 'command' && changesHost(action.argv[0] ?? '', action.argv.slice(1))));
 }
 
 /** Applies every action in order; stops at the first failure (the error names the action). */
@@ -186,4 +181,3 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyRepor
   if (report.changed.length > 0) deps.logger.info({ changed: report.changed }, `applied ${report.actions} actions`);
   return report;
 }
-

@@ -41,13 +41,7 @@ function seconds(ms: number): string {
  * Polls `observe` until it reports done or the deadline passes. Logs what it waits for when it
  * starts, whenever the state changes, and every `progressEveryMs` otherwise.
  */
-export async function waitFor<T>(
-  what: string,
-  observe: () => Promise<Observation<T>>,
-  policy: WaitPolicy,
-  logger: Logger,
-  clock: Clock = realClock,
-): Promise<T | undefined> {
+export async function waitFor<T>(what: string, observe: () => Promise<Observation<T>>, policy: WaitPolicy, logger: Logger, clock: Clock = realClock): Promise<T | undefined> {
   const start = clock.now();
   const progressEvery = policy.progressEveryMs ?? 15_000;
   let lastState: string | undefined;
@@ -62,10 +56,7 @@ export async function waitFor<T>(
     const left = policy.deadlineMs - elapsed;
     if (left <= 0) throw new DeadlineError(what, Math.round(elapsed / 1000), seen.state);
     if (attempt === 0 || seen.state !== lastState || clock.now() - lastReport >= progressEvery) {
-      logger.info(
-        { elapsed: seconds(elapsed), left: seconds(left), ...(seen.state ? { state: seen.state } : {}) },
-        `waiting for ${what}`,
-      );
+      logger.info({ elapsed: seconds(elapsed), left: seconds(left), ...(seen.state ? { state: seen.state } : {}) }, `waiting for ${what}`);
       lastReport = clock.now();
       lastState = seen.state;
     }

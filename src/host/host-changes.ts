@@ -96,7 +96,7 @@ export function hostChangePolicy(root: string, override: boolean, namespaces: ()
   const why =
     self === undefined || init === undefined
       ? 'cannot tell that this process runs in a network namespace of its own (/proc/1/ns/net is not readable, and this one is not named under /run/netns)'
-      : 'this process runs in the machine\'s own network namespace';
+      : "this process runs in the machine's own network namespace";
   return {
     allowed: false,
     reason: `--root ${root} is not /, and ${why}: oneke would change this machine, not the VM under the root. Run it in a network namespace (ip netns exec), or give ${ALLOW_HOST_CHANGES_OPTION} (${ALLOW_HOST_CHANGES_ENV}=1) to change this machine on purpose`,

@@ -10,7 +10,13 @@ export async function resolveIpv4(name: string, timeoutMs = 5_000): Promise<stri
     timer = setTimeout(() => resolve(undefined), timeoutMs);
   });
   try {
-    return await Promise.race([lookup(name, { family: 4 }).then((answer) => answer.address, () => undefined), timeout]);
+    return await Promise.race([
+      lookup(name, { family: 4 }).then(
+        (answer) => answer.address,
+        () => undefined,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

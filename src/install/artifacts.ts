@@ -191,11 +191,7 @@ export type ChecksumResolution =
   | { readonly ok: false; readonly problem: 'missing' | 'conflict'; readonly reason: string };
 
 /** The SHA-256 an artifact must have, or why there is none to trust. */
-export function resolveChecksum(
-  artifact: Artifact,
-  operator: ChecksumList | undefined,
-  pinned: readonly PinnedChecksum[] = PINNED_SHA256,
-): ChecksumResolution {
+export function resolveChecksum(artifact: Artifact, operator: ChecksumList | undefined, pinned: readonly PinnedChecksum[] = PINNED_SHA256): ChecksumResolution {
   const pin = pinned.find((entry) => entry.file === artifact.file && entry.version === artifact.version);
   return resolveTrusted(artifact.file, `${artifact.file} (${artifact.label})`, pin, operator, `${artifact.file} (${artifact.label}; upstream sha256: ${artifact.checksumSource})`);
 }

@@ -60,11 +60,7 @@ export async function readSha256Sums(file: string): Promise<ChecksumList> {
  * The SHA-256 of every artifact, by file name. Throws UnverifiableArtifactsError naming every
  * artifact without a trusted checksum (or with conflicting ones), before anything is fetched.
  */
-export function requireChecksums(
-  artifacts: readonly Artifact[],
-  operator: ChecksumList | undefined,
-  pinned: readonly PinnedChecksum[] = PINNED_SHA256,
-): Map<string, { sha256: string; from: string }> {
+export function requireChecksums(artifacts: readonly Artifact[], operator: ChecksumList | undefined, pinned: readonly PinnedChecksum[] = PINNED_SHA256): Map<string, { sha256: string; from: string }> {
   const resolved = new Map<string, { sha256: string; from: string }>();
   const missing: { file: string; reason: string }[] = [];
   const conflicting: { file: string; reason: string }[] = [];

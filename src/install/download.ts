@@ -182,8 +182,7 @@ export async function fetchVerified(spec: DownloadSpec, context: DownloadContext
     },
     {
       clock,
-      onRetry: (lastError, attempt, wait) =>
-        context.logger.warn({ file: spec.file, attempt: attempt + 1, waitMs: wait }, `retrying ${spec.file} after: ${describe(lastError)}`),
+      onRetry: (lastError, attempt, wait) => context.logger.warn({ file: spec.file, attempt: attempt + 1, waitMs: wait }, `retrying ${spec.file} after: ${describe(lastError)}`),
     },
   );
   if ('value' in outcome) return outcome.value;
@@ -194,11 +193,7 @@ export async function fetchVerified(spec: DownloadSpec, context: DownloadContext
 }
 
 /** One GET into a fresh temp file next to the target; the temp file is gone again when this throws. */
-async function downloadOnce(
-  spec: DownloadSpec,
-  dispatcher: Dispatcher,
-  policy: DownloadPolicy,
-): Promise<{ actual: string; bytes: number; temp: string }> {
+async function downloadOnce(spec: DownloadSpec, dispatcher: Dispatcher, policy: DownloadPolicy): Promise<{ actual: string; bytes: number; temp: string }> {
   // A run killed with SIGKILL leaves its .part files; old ones are removed before a new one is made.
   await removeStaleTemps(path.dirname(spec.target));
   const temp = path.join(path.dirname(spec.target), `.${path.basename(spec.target)}.${randomBytes(6).toString('hex')}.part`);

@@ -62,10 +62,7 @@ export class ImageDigestMismatchError extends OnekeError {
   readonly actual: string;
 
   constructor(reference: string, registry: string, expected: string, actual: string) {
-    super(
-      'ONEKE_IMAGE_DIGEST',
-      `digest mismatch for image ${reference} (from ${registry}): expected sha256:${expected}, the registry serves sha256:${actual}; nothing was copied`,
-    );
+    super('ONEKE_IMAGE_DIGEST', `digest mismatch for image ${reference} (from ${registry}): expected sha256:${expected}, the registry serves sha256:${actual}; nothing was copied`);
     this.reference = reference;
     this.expected = expected;
     this.actual = actual;

@@ -41,7 +41,10 @@ const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
 /** What the registry or a tool said, as one bounded line without control characters. */
 function said(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter((l) => l.trim() !== '');
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const last = lines.at(-1) ?? '';
   // skopeo logs `time="…" level=fatal msg="…"`: the message is what matters.
   const message = /msg="((?:[^"\\]|\\.)*)"/.exec(last)?.[1]?.replace(/\\"/g, '"') ?? last;
@@ -149,7 +152,16 @@ export async function copyImage(run: ImageCopyRun, image: AddonImage, sha256: st
     logger.info({ image: image.reference }, `copying image ${image.reference} by digest`);
     const copied = await host.exec(
       'skopeo',
-      ['copy', '--retry-times', SKOPEO_RETRIES, '--quiet', ...platformArgs(run.arch), tlsArg(source, '--src-tls-verify'), `${source.transport}@sha256:${sha256}`, `docker-archive:${tarPath}:${image.reference}`],
+      [
+        'copy',
+        '--retry-times',
+        SKOPEO_RETRIES,
+        '--quiet',
+        ...platformArgs(run.arch),
+        tlsArg(source, '--src-tls-verify'),
+        `${source.transport}@sha256:${sha256}`,
+        `docker-archive:${tarPath}:${image.reference}`,
+      ],
       { timeoutMs: COPY_TIMEOUT_MS },
     );
     if (copied.exitCode !== 0) throw new ImageCopyError(image.reference, `skopeo copy exited ${copied.exitCode}: ${said(copied.stderr)}`);

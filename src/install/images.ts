@@ -113,17 +113,15 @@ export function imagesOfChart(addon: ChartAddonName, values: unknown, chart: unk
   for (const { entry, where } of chartAddon(addon).chart.images(values)) add(entry, where);
   if (issues.length > 0) throw new ConfigError(issues);
   if (found.length === 0) {
-    throw new ConfigError([{ variable: `${addon} chart values`, shown: showValue(`appVersion ${appVersion || 'none'}`), expected: 'the images the chart runs (none found where this chart names them)' }]);
+    throw new ConfigError([
+      { variable: `${addon} chart values`, shown: showValue(`appVersion ${appVersion || 'none'}`), expected: 'the images the chart runs (none found where this chart names them)' },
+    ]);
   }
   return found;
 }
 
 /** The digest (hex) an image must have, or why there is none to trust. */
-export function resolveImageDigest(
-  image: AddonImage,
-  operator: ChecksumList | undefined,
-  pinned: readonly PinnedImageDigest[] = PINNED_IMAGE_DIGESTS,
-): ChecksumResolution {
+export function resolveImageDigest(image: AddonImage, operator: ChecksumList | undefined, pinned: readonly PinnedImageDigest[] = PINNED_IMAGE_DIGESTS): ChecksumResolution {
   const pin = pinned.find((entry) => entry.reference === image.reference);
   return resolveTrusted(image.reference, image.reference, pin, operator, image.reference);
 }

@@ -68,10 +68,7 @@ export async function install(run: InstallRun): Promise<InstallResult> {
   const sums = requireChecksums(artifacts, operator);
   for (const artifact of artifacts) {
     const sum = sums.get(artifact.file);
-    logger.info(
-      { file: artifact.file, url: artifactUrl(artifact, settings.mirror), sha256: sum?.sha256, checksumFrom: sum?.from },
-      `${artifact.label}: ${artifact.file}`,
-    );
+    logger.info({ file: artifact.file, url: artifactUrl(artifact, settings.mirror), sha256: sum?.sha256, checksumFrom: sum?.from }, `${artifact.label}: ${artifact.file}`);
   }
 
   const packagesInstalled = await maybeInstallPackages(host, logger, settings);
@@ -150,10 +147,7 @@ export async function install(run: InstallRun): Promise<InstallResult> {
   // The RKE2 units just unpacked under /usr/local/lib/systemd/system.
   if (packagesInstalled) await host.run('systemctl', ['daemon-reload']);
 
-  logger.info(
-    { downloaded: downloaded.length, present: present.length, manifests: manifests.length, imagesCopied: imagesCopied.length, imagesPresent: imagesPresent.length },
-    'install is complete',
-  );
+  logger.info({ downloaded: downloaded.length, present: present.length, manifests: manifests.length, imagesCopied: imagesCopied.length, imagesPresent: imagesPresent.length }, 'install is complete');
   return { downloaded, present, manifests, imagesCopied, imagesPresent, packagesInstalled };
 }
 

@@ -72,7 +72,11 @@ export function installSettingsFrom(env: Env): InstallSettings {
     const url = URL.canParse(rawRegistry) ? new URL(rawRegistry) : undefined;
     const plainPath = url !== undefined && /^(\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\/?$/.test(url.pathname);
     if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || !plainPath) {
-      issues.push({ variable: REGISTRY_MIRROR_VARIABLE, shown: showValue(rawRegistry), expected: 'a registry URL like https://registry.example:5000 or http://127.0.0.1:5000/prefix (no user, query or fragment)' });
+      issues.push({
+        variable: REGISTRY_MIRROR_VARIABLE,
+        shown: showValue(rawRegistry),
+        expected: 'a registry URL like https://registry.example:5000 or http://127.0.0.1:5000/prefix (no user, query or fragment)',
+      });
     } else {
       registryMirror = url;
     }

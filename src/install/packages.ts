@@ -12,7 +12,7 @@ export const OS_PACKAGES: readonly { readonly name: string; readonly why: string
   { name: 'xfsprogs', why: 'storage: mkfs.xfs for ONEAPP_STORAGE_FILESYSTEM=xfs, the default' },
   { name: 'open-iscsi', why: 'Longhorn: iscsiadm/iscsid on every node that attaches a volume' },
   { name: 'nfs-common', why: 'Longhorn: RWX volumes and NFS backup targets need the NFSv4 client' },
-  { name: 'skopeo', why: 'air-gapped image: copies the add-on images by digest into RKE2\'s images folder' },
+  { name: 'skopeo', why: "air-gapped image: copies the add-on images by digest into RKE2's images folder" },
   { name: 'zstd', why: 'air-gapped image: compresses those image archives (RKE2 imports .tar.zst)' },
 ];
 
@@ -36,11 +36,10 @@ export async function installPackages(host: Host, logger: Logger): Promise<void>
   const earlierPolicy = await host.readFile(POLICY_RC_D);
   await host.writeFile(POLICY_RC_D, '#!/bin/sh\n# oneke install: no service starts while packages are installed.\nexit 101\n', 0o755);
   try {
-    await host.run(
-      'apt-get',
-      ['install', '-y', '-q', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...names],
-      { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS },
-    );
+    await host.run('apt-get', ['install', '-y', '-q', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...names], {
+      env: APT_ENV,
+      timeoutMs: APT_TIMEOUT_MS,
+    });
   } finally {
     if (earlierPolicy === undefined) await host.remove(POLICY_RC_D);
     else await host.writeFile(POLICY_RC_D, earlierPolicy, 0o755);

@@ -6,19 +6,7 @@
 import { ConfigError, InternalError, OneGateError, type ConfigIssue } from '../errors.ts';
 import { READ_LIMITS, ReadRefused } from '../host/bounded-read.ts';
 import { realClock, type Clock } from '../host/clock.ts';
-import {
-  AttemptTimeout,
-  createDispatcher,
-  errorFacts,
-  isRetryableStatus,
-  isTimeoutCode,
-  readPemFile,
-  requestText,
-  trustedCas,
-  withRetry,
-  type AttemptOutcome,
-  type Dispatcher,
-} from '../host/http.ts';
+import { AttemptTimeout, createDispatcher, errorFacts, isRetryableStatus, isTimeoutCode, readPemFile, requestText, trustedCas, withRetry, type AttemptOutcome, type Dispatcher } from '../host/http.ts';
 import { OneGateAnswerError } from './answer-error.ts';
 import { isExtendedAnswer, parseJson, parseServiceAnswer, parseVmAnswer, type ServiceRecord, type VmRecord } from './parse.ts';
 import { resolveRetry, type RetryOptions, type RetryPolicy } from './retry.ts';
@@ -132,7 +120,9 @@ function toVmId(value: number | string): number | undefined {
 
 /** Codes of TLS verification failures: final, and the operator must act (caFile). */
 function isCertificateCode(code: string): boolean {
-  return /^(CERT_|ERR_TLS_CERT_|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE|DECRYPT_CERT)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|INVALID_CA|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH)/.test(code);
+  return /^(CERT_|ERR_TLS_CERT_|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE|DECRYPT_CERT)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|INVALID_CA|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH)/.test(
+    code,
+  );
 }
 
 /** Errors that no retry can fix: bad arguments, a TLS protocol mismatch (https to an http port). */
@@ -202,8 +192,7 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
     dispatcher = ownAgent;
   }
 
-  const counts = (): Record<OneGateRoute, number> =>
-    Object.fromEntries(ONEGATE_ROUTES.map((r) => [r, 0])) as Record<OneGateRoute, number>;
+  const counts = (): Record<OneGateRoute, number> => Object.fromEntries(ONEGATE_ROUTES.map((r) => [r, 0])) as Record<OneGateRoute, number>;
   let requests = counts();
   let retries = 0;
   let failures = 0;
@@ -280,21 +269,17 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
   }
 
   async function call<T>(spec: CallSpec<T>): Promise<T> {
-    const outcome = await withRetry(
-      retryOn,
-      (_n, remaining) => attempt(spec, Math.max(1, Math.min(timeoutMs, remaining !== undefined && remaining > 0 ? remaining : timeoutMs))),
-      {
-        clock,
-        onRetry: (failure, n, wait) => {
-          retries += 1;
-          const line = { method: spec.method, path: spec.path, attempt: n, attempts: policy.attempts, status: failure.status, reason: failure.reason, retryInMs: wait };
-          const msg = `OneGate ${spec.method} ${spec.path} failed (${failure.reason}), retrying in ${wait} ms`;
-          // The first retry is routine (a blip); later ones mean OneGate is having trouble.
-          if (n === 1) logger?.debug(line, msg);
-          else logger?.warn(line, msg);
-        },
+    const outcome = await withRetry(retryOn, (_n, remaining) => attempt(spec, Math.max(1, Math.min(timeoutMs, remaining !== undefined && remaining > 0 ? remaining : timeoutMs))), {
+      clock,
+      onRetry: (failure, n, wait) => {
+        retries += 1;
+        const line = { method: spec.method, path: spec.path, attempt: n, attempts: policy.attempts, status: failure.status, reason: failure.reason, retryInMs: wait };
+        const msg = `OneGate ${spec.method} ${spec.path} failed (${failure.reason}), retrying in ${wait} ms`;
+        // The first retry is routine (a blip); later ones mean OneGate is having trouble.
+        if (n === 1) logger?.debug(line, msg);
+        else logger?.warn(line, msg);
       },
-    );
+    });
     if ('value' in outcome) return outcome.value;
     const { failure, why, attempts: n, elapsedMs } = outcome.gaveUp;
     failures += 1;
@@ -320,8 +305,7 @@ export function createOneGateClient(options: OneGateClientOptions): OneGateClien
     return call({ method: 'GET', path, route: 'GET /vms/:id', read: (t) => parseVmAnswer(parseJson(t)) });
   };
 
-  const serviceShow = (): Promise<ServiceRecord> =>
-    call({ method: 'GET', path: '/service', route: 'GET /service', retryOn404: true, read: (t) => parseServiceAnswer(parseJson(t)) });
+  const serviceShow = (): Promise<ServiceRecord> => call({ method: 'GET', path: '/service', route: 'GET /service', retryOn404: true, read: (t) => parseServiceAnswer(parseJson(t)) });
 
   /** The fallback: fills node.vm with `GET /vms/<id>`, a few at a time. */
   async function fillNodes(service: ServiceRecord): Promise<ServiceRecord> {

@@ -70,13 +70,6 @@ export function parseHaproxyLbKey(key: string): { index: number; field: HaproxyL
  * attributes), so such a value is, by our reading of that code, mangled or refused (HTTP 500).
  */
 export function oneGateSafeValue(text: string, maxLength = 400): string {
-  const clean = text
-    .replace(/\s+/g, ' ')
-    .replaceAll('"', "'")
-    .replaceAll('\\', '/')
-    .replaceAll('[', '(')
-    .replaceAll(']', ')')
-    .replaceAll(',', ';')
-    .trim();
+  const clean = text.replace(/\s+/g, ' ').replaceAll('"', "'").replaceAll('\\', '/').replaceAll('[', '(').replaceAll(']', ')').replaceAll(',', ';').trim();
   return clean.length > maxLength ? `${clean.slice(0, Math.max(0, maxLength - 1))}…` : clean;
 }

@@ -22,9 +22,7 @@ export function showValue(value: Value): string {
 }
 
 function maskKeys(keys: Record<string, Value>, secret: readonly string[] | undefined, show: boolean): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(keys).map(([k, v]) => [k, !show && secret?.includes(k) && typeof v === 'string' ? MASK : showValue(v)]),
-  );
+  return Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, !show && secret?.includes(k) && typeof v === 'string' ? MASK : showValue(v)]));
 }
 
 export function actionToJson(action: Action, showSecrets: boolean): JsonAction {

@@ -42,9 +42,7 @@ export function allNodesReady(body: unknown): { ready: number; total: number } {
   const items = (body as { items?: unknown } | null)?.items;
   if (!Array.isArray(items)) return { ready: 0, total: 0 };
   const ready = items.filter((node) =>
-    ((node as { status?: { conditions?: { type?: string; status?: string }[] } }).status?.conditions ?? []).some(
-      (c) => c.type === 'Ready' && c.status === 'True',
-    ),
+    ((node as { status?: { conditions?: { type?: string; status?: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
   ).length;
   return { ready, total: items.length };
 }

@@ -154,11 +154,7 @@ function renderScript(script: VrrpScript): string[] {
   for (const arg of script.command) {
     if (!SCRIPT_ARGUMENT.test(arg)) throw new InternalError(`${what}: argument ${JSON.stringify(arg)} is not a plain word`);
   }
-  const lines = [
-    `vrrp_script ${script.name} {`,
-    `    script ${quoted([program, ...args].join(' '), what)}`,
-    `    interval ${assertIntegerIn(script.intervalSeconds, 1, 3600, `${what} interval`)}`,
-  ];
+  const lines = [`vrrp_script ${script.name} {`, `    script ${quoted([program, ...args].join(' '), what)}`, `    interval ${assertIntegerIn(script.intervalSeconds, 1, 3600, `${what} interval`)}`];
   if (script.timeoutSeconds !== undefined) lines.push(`    timeout ${assertIntegerIn(script.timeoutSeconds, 1, 3600, `${what} timeout`)}`);
   if (script.fall !== undefined) lines.push(`    fall ${assertIntegerIn(script.fall, 1, 100, `${what} fall`)}`);
   if (script.rise !== undefined) lines.push(`    rise ${assertIntegerIn(script.rise, 1, 100, `${what} rise`)}`);
@@ -219,7 +215,8 @@ function renderInstance(instance: VrrpInstance, scripts: readonly VrrpScript[]):
     for (const route of routes) {
       const destination = parseIpWithPrefix(route.destination);
       const via = parseIp(route.via);
-      if (destination === undefined || via === undefined || destination.family !== via.family) throw new InternalError(`${what}: route ${JSON.stringify(route)} is not a destination and a gateway of one family`);
+      if (destination === undefined || via === undefined || destination.family !== via.family)
+        throw new InternalError(`${what}: route ${JSON.stringify(route)} is not a destination and a gateway of one family`);
       const cidr = destination.prefixLength === undefined ? destination.address : `${destination.address}/${destination.prefixLength}`;
       lines.push(`        ${cidr} via ${via.address} dev ${assertInterfaceName(route.interface, `${what} route interface`)}`);
     }

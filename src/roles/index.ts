@@ -38,4 +38,3 @@ export async function planRole(role: RoleName, env: { host: Host; logger: Logger
   const local = await module.gather(env);
   return module.plan({ config: env.config, cluster: env.cluster, local });
 }
-

@@ -106,7 +106,14 @@ export function serviceStatusText(status: ServiceStatus): string {
       if (vm.waitsFor) notes.push(`waits for ${printable(vm.waitsFor)}`);
       else if (vm.next && vm.status !== 'failure') notes.push(`${vm.next}: free to go ahead (joining, or about to)`);
       if (vm.error) notes.push(`error: ${printable(vm.error, 400)}`);
-      const cells = [printable(role.name, 20), vm.vmId === undefined ? '?' : String(vm.vmId), vm.ips.length > 0 ? printable(vm.ips.join(','), 60) : '-', dash(vm.nodeName), vm.ready ? 'YES' : 'no', dash(vm.status)];
+      const cells = [
+        printable(role.name, 20),
+        vm.vmId === undefined ? '?' : String(vm.vmId),
+        vm.ips.length > 0 ? printable(vm.ips.join(','), 60) : '-',
+        dash(vm.nodeName),
+        vm.ready ? 'YES' : 'no',
+        dash(vm.status),
+      ];
       entries.push({ cells, notes });
     }
   }
@@ -118,7 +125,12 @@ export function serviceStatusText(status: ServiceStatus): string {
       lines.push(entry.line);
       continue;
     }
-    lines.push(entry.cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+    lines.push(
+      entry.cells
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    );
     for (const note of entry.notes) lines.push(`    ${note}`);
   }
   return `${lines.join('\n')}\n`;

@@ -89,11 +89,7 @@ export async function readStatusWord(host: Host): Promise<string | undefined> {
 
 /** The motd; every text that came from a record (an error may quote OneGate or a peer) is escaped. */
 export function renderMotd(record: StatusRecord): string {
-  const lines = [
-    '',
-    `   OneKE appliance — oneke ${safeText(String(record.version))}${record.role ? `, role ${safeText(String(record.role))}` : ''}`,
-    '',
-  ];
+  const lines = ['', `   OneKE appliance — oneke ${safeText(String(record.version))}${record.role ? `, role ${safeText(String(record.role))}` : ''}`, ''];
   for (const step of STEPS) {
     const entry = record.steps[step];
     if (!entry) continue;
@@ -131,10 +127,7 @@ export async function setStepState(
   record.version = version;
   if (details.role) record.role = details.role;
   const previous = record.steps[step];
-  record.steps[step] =
-    state === 'started'
-      ? { state, startedAt: now }
-      : { state, startedAt: previous?.startedAt ?? now, finishedAt: now, ...(details.error ? { error: details.error } : {}) };
+  record.steps[step] = state === 'started' ? { state, startedAt: now } : { state, startedAt: previous?.startedAt ?? now, finishedAt: now, ...(details.error ? { error: details.error } : {}) };
   // A new configure run makes an older bootstrap result stale.
   if (step === 'configure' && state === 'started') delete record.steps.bootstrap;
   await host.writeFile(STATUS_RECORD_FILE, `${safeJson(JSON.stringify(record, null, 2))}\n`, 0o644);

@@ -92,12 +92,7 @@ export async function cleanOnce(deps: CleanDeps): Promise<number> {
       try {
         const report = await applyPlan({ ...plan, actions: [action] }, { host: deps.host, logger, kubeApi: api });
         const outcome = report.nodes?.[name];
-        const line =
-          outcome === 'deleted'
-            ? `deleted node ${name}`
-            : outcome === 'gone'
-              ? `node ${name} was already deleted`
-              : `node ${name} left alone: a new node took its name since it was listed`;
+        const line = outcome === 'deleted' ? `deleted node ${name}` : outcome === 'gone' ? `node ${name} was already deleted` : `node ${name} left alone: a new node took its name since it was listed`;
         logger.info({ node: name, outcome }, line);
         say(line);
       } catch (error) {

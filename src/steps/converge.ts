@@ -116,10 +116,7 @@ export async function convergeRole(role: RoleName, run: RoleRun): Promise<Plan> 
     const elapsed = now - waitStarted;
     if (elapsed >= deadlineMs) throw new DeadlineError(decision.reason, Math.round(elapsed / 1000));
     if (decision.reason !== lastReason || now - lastProgress >= PROGRESS_EVERY_MS) {
-      run.logger.info(
-        { elapsed: `${Math.round(elapsed / 1000)}s`, left: `${Math.round((deadlineMs - elapsed) / 1000)}s` },
-        `waiting for ${decision.reason}`,
-      );
+      run.logger.info({ elapsed: `${Math.round(elapsed / 1000)}s`, left: `${Math.round((deadlineMs - elapsed) / 1000)}s` }, `waiting for ${decision.reason}`);
       lastProgress = now;
       lastReason = decision.reason;
     }

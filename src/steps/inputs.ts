@@ -55,15 +55,9 @@ export async function readInputs(options: { root: string; context?: string }, se
 /** A OneGate client for this VM, or a ConfigError when the context lacks what OneGate needs. */
 export function oneGateFor(config: Config, logger: Logger, retry?: RetryOptions): OneGateClient {
   const { endpoint, vmId, token } = config.onegate;
-  const missing = [
-    ...(endpoint ? [] : ['ONEGATE_ENDPOINT']),
-    ...(vmId === undefined ? ['VMID'] : []),
-    ...(token ? [] : ['TOKENTXT']),
-  ];
+  const missing = [...(endpoint ? [] : ['ONEGATE_ENDPOINT']), ...(vmId === undefined ? ['VMID'] : []), ...(token ? [] : ['TOKENTXT'])];
   if (missing.length > 0 || !endpoint || vmId === undefined || !token) {
-    throw new ConfigError(
-      missing.map((variable) => ({ variable, shown: '""', expected: 'a value (OneGate is needed; set TOKEN=YES and ONEGATE_ENDPOINT in the VM template)' })),
-    );
+    throw new ConfigError(missing.map((variable) => ({ variable, shown: '""', expected: 'a value (OneGate is needed; set TOKEN=YES and ONEGATE_ENDPOINT in the VM template)' })));
   }
   return createOneGateClient({ endpoint, vmId, token, logger, ...(retry ? { retry } : {}) });
 }

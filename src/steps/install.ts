@@ -17,8 +17,7 @@ import { runStep } from './run-step.ts';
  */
 export async function runInstall(runtime: StepEnv, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const settings = installSettingsFrom(env);
-  const config =
-    runtime.options.context === undefined ? configFromEnvironment(env) : (await readInputs(runtime.options, runtime.secrets)).config;
+  const config = runtime.options.context === undefined ? configFromEnvironment(env) : (await readInputs(runtime.options, runtime.secrets)).config;
   runtime.secrets.add(...secretValues(config));
   await install({ host: runtime.host, logger, config, settings });
 }
@@ -26,7 +25,13 @@ export async function runInstall(runtime: StepEnv, logger: Logger, env: NodeJS.P
 /** `oneke install`: runInstall inside the step's status handling, logged to install.log. */
 export async function installStep(env: StepEnv): Promise<void> {
   const logger = env.stepLogger('install');
-  await runStep(env.host, logger, 'install', async () => {
-    await runInstall(env, logger);
-  }, { stop: watchStopSignals() });
+  await runStep(
+    env.host,
+    logger,
+    'install',
+    async () => {
+      await runInstall(env, logger);
+    },
+    { stop: watchStopSignals() },
+  );
 }

@@ -22,13 +22,7 @@ export interface StepOutcome {
  * `_failure` (with the reason, also published to OneGate when the step got that far). The error is
  * rethrown for the CLI to turn into a line and an exit code.
  */
-export async function runStep(
-  host: Host,
-  logger: Logger,
-  step: Step,
-  body: (outcome: StepOutcome) => Promise<void>,
-  options: { stop?: StopWatch; clock?: Pick<Clock, 'now'> } = {},
-): Promise<void> {
+export async function runStep(host: Host, logger: Logger, step: Step, body: (outcome: StepOutcome) => Promise<void>, options: { stop?: StopWatch; clock?: Pick<Clock, 'now'> } = {}): Promise<void> {
   try {
     await runStepWatched(host, logger, step, body, options.stop, options.clock ?? realClock);
   } finally {
@@ -36,14 +30,7 @@ export async function runStep(
   }
 }
 
-async function runStepWatched(
-  host: Host,
-  logger: Logger,
-  step: Step,
-  body: (outcome: StepOutcome) => Promise<void>,
-  stop: StopWatch | undefined,
-  clock: Pick<Clock, 'now'>,
-): Promise<void> {
+async function runStepWatched(host: Host, logger: Logger, step: Step, body: (outcome: StepOutcome) => Promise<void>, stop: StopWatch | undefined, clock: Pick<Clock, 'now'>): Promise<void> {
   const started = clock.now();
   const outcome: StepOutcome = {};
   await setStepState(host, VERSION, step, 'started', { clock, onDamaged: (message) => logger.warn(message) });

@@ -28,7 +28,12 @@ export interface SyncDeps {
 
 /** The `server` lines of a configuration, to say what a change added and removed. */
 function servers(text: string | undefined): Set<string> {
-  return new Set((text ?? '').split('\n').filter((l) => l.trim().startsWith('server ')).map((l) => l.trim().split(/\s+/).slice(1, 3).join(' ')));
+  return new Set(
+    (text ?? '')
+      .split('\n')
+      .filter((l) => l.trim().startsWith('server '))
+      .map((l) => l.trim().split(/\s+/).slice(1, 3).join(' ')),
+  );
 }
 
 /** One poll: ask OneGate, plan, and apply the plan when it passes `haproxy -c`. */
@@ -68,10 +73,7 @@ export async function syncOnce(deps: SyncDeps, previousWarnings: { value: string
   const rest = plan.actions.slice(at + 1);
   const reload = rest.findIndex((a) => a.kind === 'service');
   await applyPlan({ ...plan, actions: rest.slice(0, reload) }, { host, logger });
-  logger.info(
-    { added: [...after].filter((s) => !before.has(s)), removed: [...before].filter((s) => !after.has(s)) },
-    'HAProxy backends changed; reloading',
-  );
+  logger.info({ added: [...after].filter((s) => !before.has(s)), removed: [...before].filter((s) => !after.has(s)) }, 'HAProxy backends changed; reloading');
   await applyPlan({ ...plan, actions: rest.slice(reload) }, { host, logger });
   return 'changed';
 }
@@ -80,7 +82,7 @@ export async function syncOnce(deps: SyncDeps, previousWarnings: { value: string
 export async function runSync(deps: SyncDeps, clock: Clock, signal: AbortSignal, onPoll?: (result: SyncResult) => void): Promise<void> {
   const intervalMs = deps.config.haproxy.refreshRateSeconds * 1000;
   const warnings = { value: '' };
-  deps.logger.info({ everySeconds: deps.config.haproxy.refreshRateSeconds }, 'following the service\'s backends');
+  deps.logger.info({ everySeconds: deps.config.haproxy.refreshRateSeconds }, "following the service's backends");
   while (!signal.aborted) {
     let result: SyncResult;
     try {

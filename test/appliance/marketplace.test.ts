@@ -23,7 +23,10 @@ interface Appliance {
 }
 
 const FOLDER = 'appliance/marketplace';
-const files = fs.readdirSync(path.join(REPO, FOLDER)).filter((f) => f.endsWith('.yaml')).sort();
+const files = fs
+  .readdirSync(path.join(REPO, FOLDER))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 // The marketplace server is Ruby, whose YAML is 1.1: there, unquoted YES, NO, on or off are booleans.
 const load = (file: string, version: '1.1' | '1.2' = '1.1') => parseYaml(read(`${FOLDER}/${file}`), { version }) as Appliance;
 const apps = files.map((file) => ({ file, app: load(file) }));

@@ -37,7 +37,6 @@ const oursMarket = (parseYaml(read('appliance/marketplace/oneke-service.yaml')) 
 
 const variablesOf = (role: Role) => Object.fromEntries(Object.entries(roleContents(role).attributes).filter(([name]) => !SIZING.has(name)));
 
-
 const table: readonly { name: string; pattern?: RegExp }[] = variablesModule.VARIABLES;
 const knows = (name: string) => table.some((v) => v.name === name || v.pattern?.test(name) === true);
 /** Read by one-context or OneFlow themselves. */
@@ -58,7 +57,11 @@ describe('each role gets what the official service gives it', () => {
   });
 
   test('a role attribute ours adds is only the VNF size', () => {
-    const extra = ours.roles.flatMap((role) => Object.keys(roleContents(role).attributes).filter((k) => SIZING.has(k)).map((k) => `${role.name}.${k}`));
+    const extra = ours.roles.flatMap((role) =>
+      Object.keys(roleContents(role).attributes)
+        .filter((k) => SIZING.has(k))
+        .map((k) => `${role.name}.${k}`),
+    );
     expect(extra.sort()).toEqual(['vnf.CPU', 'vnf.MEMORY', 'vnf.VCPU']);
   });
 });

@@ -60,7 +60,13 @@ function fakeOneke(dir: string, failOn = '', exitCode = 1): { bin: string; calls
     ].join('\n'),
     { mode: 0o755 },
   );
-  const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : []);
+  const lines = (file: string) =>
+    fs.existsSync(file)
+      ? fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+      : [];
   return { bin, calls: () => lines(log), env: () => lines(envLog) };
 }
 

@@ -6,14 +6,7 @@
 import fs from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import {
-  compileServiceSchema,
-  crossFieldProblems,
-  roleContents,
-  SERVICE_SCHEMA,
-  SHARED_SERVICE_SCHEMA,
-  userInputProblems,
-} from './support/service-rules.ts';
+import { compileServiceSchema, crossFieldProblems, roleContents, SERVICE_SCHEMA, SHARED_SERVICE_SCHEMA, userInputProblems } from './support/service-rules.ts';
 import { read } from './support/tools.ts';
 
 interface Role {
@@ -148,12 +141,9 @@ describe('the checks reject broken templates', () => {
     expect(userInputProblems('X', spec).join('\n')).toMatch(expected);
   });
 
-  test.each([['M|text|VIP'], ['O|text|Proxy||'], ['O|boolean|Flag||NO'], ['O|list|CNI|a,b|b'], ['O|range|Workers|1..8|2'], ['O|text64|YAML||']])(
-    'user input %s is fine',
-    (spec) => {
-      expect(userInputProblems('X', spec)).toEqual([]);
-    },
-  );
+  test.each([['M|text|VIP'], ['O|text|Proxy||'], ['O|boolean|Flag||NO'], ['O|list|CNI|a,b|b'], ['O|range|Workers|1..8|2'], ['O|text64|YAML||']])('user input %s is fine', (spec) => {
+    expect(userInputProblems('X', spec)).toEqual([]);
+  });
 });
 
 describe('the marketplace service appliance', () => {

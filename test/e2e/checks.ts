@@ -22,16 +22,16 @@ export async function expectHealthyCluster(service: SimulatedService, syncMs = 3
   const first = masters[0];
   if (!first) throw new Error('no master left');
   const nodes = await service.nodeList(first);
-  const expected = vms.filter((vm) => vm.role !== 'vnf').map((vm) => `oneke-ip-${vm.ip.replaceAll('.', '-')}`).sort();
+  const expected = vms
+    .filter((vm) => vm.role !== 'vnf')
+    .map((vm) => `oneke-ip-${vm.ip.replaceAll('.', '-')}`)
+    .sort();
   expect(nodes.filter((n) => n.ready === 'True').map((n) => n.name)).toEqual(expect.arrayContaining(expected));
 
   // HAProxy on every VNF: the supervisor and API backends are the masters, the ingress ones the workers.
   const masterIps = masters.map((m) => m.ip);
   const workerIps = service.ofRole('worker').map((w) => w.ip);
-  const wanted = [
-    ...masterIps.flatMap((ip) => [`${ip}:9345`, `${ip}:6443`]),
-    ...workerIps.flatMap((ip) => [`${ip}:32443`, `${ip}:32080`]),
-  ].sort();
+  const wanted = [...masterIps.flatMap((ip) => [`${ip}:9345`, `${ip}:6443`]), ...workerIps.flatMap((ip) => [`${ip}:32443`, `${ip}:32080`])].sort();
   for (const vnf of service.ofRole('vnf')) {
     await expectEventually(async () => (await service.haproxyServers(vnf)).filter((s) => s.startsWith(PRIVATE_NET)), wanted, `HAProxy backends on VNF ${vnf.id}`, syncMs);
   }

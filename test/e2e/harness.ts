@@ -98,7 +98,10 @@ export interface SimOptions {
 }
 
 function macOf(ip: string): string {
-  return `02:00:${ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
+  return `02:00:${ip
+    .split('.')
+    .map((o) => Number(o).toString(16).padStart(2, '0'))
+    .join(':')}`;
 }
 
 async function exists(file: string): Promise<boolean> {

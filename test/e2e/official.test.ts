@@ -88,18 +88,8 @@ describe.skipIf(!isRoot())(`the official OneKE 1.33 service (${isRoot() ? 'marke
       await service.powerCut(holder as SimVm);
       const other = service.ofRole('vnf').find((vm) => vm.id !== holder?.id) as SimVm;
       // eth0 has no VRRP of its own (ETH0_SKIP=YES): its VIP moves with the instance of eth1.
-      await expectEventually(
-        async () => (await service.net.ipv4Addresses(other.ns, 'eth0').catch((): string[] => [])).includes(PUBLIC_VIP),
-        true,
-        'the public VIP on the other VNF',
-        60_000,
-      );
-      await expectEventually(
-        async () => (await service.net.ipv4Addresses(other.ns, 'eth1').catch((): string[] => [])).includes(PRIVATE_VIP),
-        true,
-        'the private VIP on the other VNF',
-        60_000,
-      );
+      await expectEventually(async () => (await service.net.ipv4Addresses(other.ns, 'eth0').catch((): string[] => [])).includes(PUBLIC_VIP), true, 'the public VIP on the other VNF', 60_000);
+      await expectEventually(async () => (await service.net.ipv4Addresses(other.ns, 'eth1').catch((): string[] => [])).includes(PRIVATE_VIP), true, 'the private VIP on the other VNF', 60_000);
       // Through the new holder: the names, the API from outside, the port forward.
       await expectEndpointResolves(service, PUBLIC_VIP);
       await expectKubectlFromOutside(service);

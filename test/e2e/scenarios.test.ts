@@ -89,7 +89,10 @@ describe.skipIf(!isRoot())(`end-to-end scenarios (${isRoot() ? `with ${BINARY}` 
       await service.deploy();
       await service.scale('worker', 6);
       await expectHealthyCluster(service);
-      const removed = service.ofRole('worker').slice(2).map((w) => `oneke-ip-${w.ip.replaceAll('.', '-')}`);
+      const removed = service
+        .ofRole('worker')
+        .slice(2)
+        .map((w) => `oneke-ip-${w.ip.replaceAll('.', '-')}`);
       await service.scale('worker', 2);
       const master = service.ofRole('master')[0] as SimVm;
       // The cleaner (its timer's command) removes the nodes of the removed workers once they stop answering.

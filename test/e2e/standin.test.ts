@@ -84,14 +84,23 @@ describe.skipIf(!isRoot())(`the RKE2 stand-in (${isRoot() ? 'etcd members in net
   }
 
   const readyFile = (vm: Vm, role: 'server' | 'agent') => path.join(vm.root, 'run/rke2-standin', `${role}.ready`);
-  const exists = (file: string) => fs.stat(file).then(() => true, () => false);
+  const exists = (file: string) =>
+    fs.stat(file).then(
+      () => true,
+      () => false,
+    );
 
   async function waitReady(vm: Vm, role: 'server' | 'agent', timeoutMs = 20_000): Promise<number> {
     const started = Date.now();
-    await eventually(async () => {
-      if (vm.process && !vm.process.running()) throw new Error(`${vm.name} exited:\n${vm.process.output()}`);
-      return exists(readyFile(vm, role));
-    }, `${vm.name} to be ready`, timeoutMs, 50);
+    await eventually(
+      async () => {
+        if (vm.process && !vm.process.running()) throw new Error(`${vm.name} exited:\n${vm.process.output()}`);
+        return exists(readyFile(vm, role));
+      },
+      `${vm.name} to be ready`,
+      timeoutMs,
+      50,
+    );
     return Date.now() - started;
   }
 
@@ -109,7 +118,10 @@ describe.skipIf(!isRoot())(`the RKE2 stand-in (${isRoot() ? 'etcd members in net
   async function nodes(from: Vm): Promise<Map<string, { uid: string; ready: string; labels: Record<string, string> }>> {
     const answer = await request(from, `https://${from.ip}:6443/api/v1/nodes`);
     expect(answer.status).toBe(200);
-    const list = JSON.parse(answer.body) as { kind: string; items: { metadata: { name: string; uid: string; labels: Record<string, string> }; status: { conditions: { type: string; status: string }[]; addresses: { type: string; address: string }[] } }[] };
+    const list = JSON.parse(answer.body) as {
+      kind: string;
+      items: { metadata: { name: string; uid: string; labels: Record<string, string> }; status: { conditions: { type: string; status: string }[]; addresses: { type: string; address: string }[] } }[];
+    };
     expect(list.kind).toBe('NodeList');
     return new Map(list.items.map((n) => [n.metadata.name, { uid: n.metadata.uid, ready: n.status.conditions.find((c) => c.type === 'Ready')?.status ?? '?', labels: n.metadata.labels }]));
   }
@@ -136,7 +148,15 @@ describe.skipIf(!isRoot())(`the RKE2 stand-in (${isRoot() ? 'etcd members in net
     kubeScript = path.join(dir, 'kube.mjs');
     await fs.writeFile(kubeScript, KUBE);
     await net.bridge('br0');
-    for (const [name, host] of [['s1', 1], ['s2', 2], ['s3', 3], ['s4', 4], ['a1', 11], ['x1', 21]] as const) await addVm(name, host);
+    for (const [name, host] of [
+      ['s1', 1],
+      ['s2', 2],
+      ['s3', 3],
+      ['s4', 4],
+      ['a1', 11],
+      ['x1', 21],
+    ] as const)
+      await addVm(name, host);
   });
 
   afterAll(async () => {
@@ -147,7 +167,14 @@ describe.skipIf(!isRoot())(`the RKE2 stand-in (${isRoot() ? 'etcd members in net
 
   test('the first server initialises the cluster: files and modes, token, certificates, /readyz with and without a client certificate', async () => {
     const s1 = vms.get('s1') as Vm;
-    await configure(s1, { 'node-name': 's1', token: 'first-secret', 'tls-san': [VIP, 'k8s.example.test'], 'node-taint': ['CriticalAddonsOnly=true:NoExecute'], cni: ['canal'], 'cluster-cidr': '10.42.0.0/16' });
+    await configure(s1, {
+      'node-name': 's1',
+      token: 'first-secret',
+      'tls-san': [VIP, 'k8s.example.test'],
+      'node-taint': ['CriticalAddonsOnly=true:NoExecute'],
+      cni: ['canal'],
+      'cluster-cidr': '10.42.0.0/16',
+    });
     const server = start(s1, 'server');
     timings.push(`initialise: ${await waitReady(s1, 'server')} ms to ready`);
     expect(server.output()).toMatch(/initialised a new cluster/);
@@ -264,7 +291,7 @@ describe.skipIf(!isRoot())(`the RKE2 stand-in (${isRoot() ? 'etcd members in net
     expect(await etcdMembers(s1)).toHaveLength(4);
   }, 30_000);
 
-  test('heartbeats: a killed agent is Unknown after about 10 s; the cleaner\'s DELETE honours the UID precondition', async () => {
+  test("heartbeats: a killed agent is Unknown after about 10 s; the cleaner's DELETE honours the UID precondition", async () => {
     const [s1, a1] = ['s1', 'a1'].map((n) => vms.get(n) as Vm) as [Vm, Vm];
     await a1.process?.kill('SIGKILL');
     const killed = Date.now();

@@ -94,12 +94,22 @@ const CASES: BadCase[] = [
   { name: 'LB address that is a name', vars: vars({ ONEAPP_VNF_HAPROXY_LB0_IP: 'lb.example.com' }), expect: names('ONEAPP_VNF_HAPROXY_LB0_IP') },
   { name: 'static server with a host but no port', vars: vars({ ONEAPP_VNF_HAPROXY_LB2_SERVER0_HOST: '172.20.0.50' }), expect: names('ONEAPP_VNF_HAPROXY_LB2_SERVER0_PORT'), validate: true },
   { name: 'static server with a port but no host', vars: vars({ ONEAPP_VNF_HAPROXY_LB3_SERVER1_PORT: '8080' }), expect: names('ONEAPP_VNF_HAPROXY_LB3_SERVER1_HOST') },
-  { name: 'static server host with spaces and a bang', vars: vars({ ONEAPP_VNF_HAPROXY_LB0_SERVER0_HOST: 'bad host!', ONEAPP_VNF_HAPROXY_LB0_SERVER0_PORT: '9345' }), expect: names('ONEAPP_VNF_HAPROXY_LB0_SERVER0_HOST') },
+  {
+    name: 'static server host with spaces and a bang',
+    vars: vars({ ONEAPP_VNF_HAPROXY_LB0_SERVER0_HOST: 'bad host!', ONEAPP_VNF_HAPROXY_LB0_SERVER0_PORT: '9345' }),
+    expect: names('ONEAPP_VNF_HAPROXY_LB0_SERVER0_HOST'),
+  },
   { name: 'refresh rate 0', vars: vars({ ONEAPP_VNF_HAPROXY_REFRESH_RATE: '0' }), expect: names('ONEAPP_VNF_HAPROXY_REFRESH_RATE') },
   { name: 'interfaces list of punctuation', vars: vars({ ONEAPP_VNF_HAPROXY_INTERFACES: '!!! ???' }), expect: names('ONEAPP_VNF_HAPROXY_INTERFACES') },
 
   // ---- keepalived --------------------------------------------------------------------------------
-  { name: 'keepalived password too long', vars: vars({ ONEAPP_VNF_KEEPALIVED_PASSWORD: 'much-too-long-SECRET-pw' }), expect: names('ONEAPP_VNF_KEEPALIVED_PASSWORD'), secrets: ['much-too-long-SECRET-pw'], validate: true },
+  {
+    name: 'keepalived password too long',
+    vars: vars({ ONEAPP_VNF_KEEPALIVED_PASSWORD: 'much-too-long-SECRET-pw' }),
+    expect: names('ONEAPP_VNF_KEEPALIVED_PASSWORD'),
+    secrets: ['much-too-long-SECRET-pw'],
+    validate: true,
+  },
   { name: 'per-NIC keepalived password with a space', vars: vars({ ONEAPP_VNF_KEEPALIVED_ETH1_PASSWORD: 'pw SEC1' }), expect: names('ONEAPP_VNF_KEEPALIVED_ETH1_PASSWORD'), secrets: ['pw SEC1'] },
   { name: 'VRID 256', vars: vars({ ONEAPP_VNF_KEEPALIVED_VRID: '256' }), expect: names('ONEAPP_VNF_KEEPALIVED_VRID') },
   { name: 'priority 255 (address owner)', vars: vars({ ONEAPP_VNF_KEEPALIVED_PRIORITY: '255' }), expect: names('ONEAPP_VNF_KEEPALIVED_PRIORITY') },
@@ -122,7 +132,11 @@ const CASES: BadCase[] = [
   { name: 'CNI config that is not base64', vars: vars({ ONEAPP_K8S_CNI_CONFIG: '!!not*base64!!' }), expect: names('ONEAPP_K8S_CNI_CONFIG') },
   { name: 'CNI config: base64 that is not YAML', vars: vars({ ONEAPP_K8S_CNI_CONFIG: b64('key: [unclosed\n  - : :\n') }), expect: names('ONEAPP_K8S_CNI_CONFIG'), validate: true },
   { name: 'Multus config: base64 YAML that is a list', vars: vars({ ONEAPP_K8S_MULTUS_CONFIG: b64('- a\n- b\n') }), expect: names('ONEAPP_K8S_MULTUS_CONFIG'), validate: true },
-  { name: 'MetalLB config: base64 YAML that is a scalar', vars: vars({ ONEAPP_K8S_METALLB_ENABLED: 'YES', ONEAPP_K8S_METALLB_CONFIG: b64('just a string') }), expect: names('ONEAPP_K8S_METALLB_CONFIG') },
+  {
+    name: 'MetalLB config: base64 YAML that is a scalar',
+    vars: vars({ ONEAPP_K8S_METALLB_ENABLED: 'YES', ONEAPP_K8S_METALLB_CONFIG: b64('just a string') }),
+    expect: names('ONEAPP_K8S_METALLB_CONFIG'),
+  },
   { name: 'CNI config: base64 of binary bytes', vars: vars({ ONEAPP_K8S_CNI_CONFIG: b64(Buffer.from([0xff, 0xfe, 0x00, 0x81, 0xc3, 0x28])) }), expect: names('ONEAPP_K8S_CNI_CONFIG') },
   { name: 'wait timeout below 30 s', vars: vars({ ONEAPP_K8S_WAIT_TIMEOUT: '10' }), expect: names('ONEAPP_K8S_WAIT_TIMEOUT') },
   { name: 'storage device outside /dev', vars: vars({ ONEAPP_STORAGE_DEVICE: '/dev/../etc/passwd' }), expect: names('ONEAPP_STORAGE_DEVICE') },
@@ -186,7 +200,12 @@ const CASES: BadCase[] = [
   { name: 'context.sh with invalid UTF-8 where a name starts', raw: Buffer.concat([Buffer.from(contextSh(BASE)), Buffer.from([0xff, 0xfe]), Buffer.from("X='1'\n")]), expect: FILE },
   { name: 'context.sh with an unclosed double quote', raw: withLines('ONEAPP_K8S_CNI_PLUGIN="canal\n'), expect: FILE },
   { name: 'context.sh with a BOM and a secret on a broken line', raw: `\uFEFF${withLines(`broken ${TOKEN}\n`)}`, expect: FILE, validate: true },
-  { name: 'duplicate names, the last one bad', raw: withLines("ONEAPP_VNF_HAPROXY_LB0_PORT='9345'\n", "ONEAPP_VNF_HAPROXY_LB0_PORT='99999'\n"), expect: names('ONEAPP_VNF_HAPROXY_LB0_PORT'), validate: true },
+  {
+    name: 'duplicate names, the last one bad',
+    raw: withLines("ONEAPP_VNF_HAPROXY_LB0_PORT='9345'\n", "ONEAPP_VNF_HAPROXY_LB0_PORT='99999'\n"),
+    expect: names('ONEAPP_VNF_HAPROXY_LB0_PORT'),
+    validate: true,
+  },
   {
     name: 'one_env with junk',
     raw: [
@@ -306,10 +325,7 @@ const validateCases = CASES.filter((item) => item.validate === true || item.vali
 
 beforeAll(async () => {
   workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oneke-bad-context-'));
-  const jobs = [
-    ...CASES.map((item, index) => () => runCase('configure', item, index)),
-    ...validateCases.map((item, index) => () => runCase('validate', item, index)),
-  ];
+  const jobs = [...CASES.map((item, index) => () => runCase('configure', item, index)), ...validateCases.map((item, index) => () => runCase('validate', item, index))];
   runs.push(...(await pool(jobs, CONCURRENCY)));
 }, 20 * 60_000);
 
@@ -388,7 +404,10 @@ function check(run: Run): void {
 
   // Nothing written but the status files, the motd and the step log.
   const tree = listTree(run.root).map((entry) => entry.file);
-  expect(tree.filter((file) => !ALLOWED.some((allowed) => allowed.test(file))), where).toEqual([]);
+  expect(
+    tree.filter((file) => !ALLOWED.some((allowed) => allowed.test(file))),
+    where,
+  ).toEqual([]);
   if (run.command === 'validate') expect(tree, where).toEqual([]);
   else {
     expect(tree, where).toContain('/etc/one-appliance/status');

@@ -47,7 +47,12 @@ async function clean(emu: EmulatorHandle, api: FakeKubeApi): Promise<string> {
   const root = await tempRoot({ [RKE2_SERVER_CA]: fixtures.pki.serverCa, [RKE2_ADMIN_CERT]: fixtures.pki.admin.cert, [RKE2_ADMIN_KEY]: fixtures.pki.admin.key });
   const vars = { ...K8S_CONTEXT, ONEGATE_ENDPOINT: emu.url, VMID: '1', TOKENTXT: emu.tokenOf(1) ?? '' };
   const context = join(root, 'context.sh');
-  await writeFile(context, `${Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n')}\n`);
+  await writeFile(
+    context,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join('\n')}\n`,
+  );
   let stdout = '';
   const code = await cleanCommand(createRuntime({ root, context, logLevel: 'silent' }), { out: (t) => void (stdout += t), err: (t) => void (stdout += t) }, { apiUrl: api.url });
   expect(code).toBe(0);

@@ -74,7 +74,10 @@ describe('no input reaches exit code 70', () => {
     });
     const junk = fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 12 }), fc.constant({}), fc.constant([]), fc.constant('\u001b]0;x\u0007'));
     // A path into the state and what to put there, or a whole state of junk.
-    const mutation = fc.tuple(fc.constantFrom('service.SERVICE.roles', 'service.SERVICE.roles.0.nodes', 'service.SERVICE.roles.1.cardinality', 'vms.1', 'vms.1.VM.USER_TEMPLATE', 'vms.1.VM.TEMPLATE.NIC', 'service', 'vms'), junk);
+    const mutation = fc.tuple(
+      fc.constantFrom('service.SERVICE.roles', 'service.SERVICE.roles.0.nodes', 'service.SERVICE.roles.1.cardinality', 'vms.1', 'vms.1.VM.USER_TEMPLATE', 'vms.1.VM.TEMPLATE.NIC', 'service', 'vms'),
+      junk,
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(mutation, { maxLength: 3 }), fc.constantFrom(0, 1, 2, 7), context, async (mutations, vmId, vars) => {
         const state = structuredClone(base) as unknown as Record<string, unknown>;
@@ -120,7 +123,12 @@ describe('no input reaches exit code 70', () => {
     ['a missing context', async (dir: string) => ['--context', path.join(dir, 'missing.sh'), 'validate']],
     ['a folder as the status record', async (dir: string) => (await fs.mkdir(path.join(dir, 'etc/one-appliance/oneke-status.json'), { recursive: true }), ['status'])],
     ['an empty context', async () => ['--context', '/dev/null', 'validate']],
-    ['a folder as the snapshot', async (dir: string) => (await fs.writeFile(path.join(dir, 'c.sh'), contextSh({ VMID: '1', TOKENTXT: 't', ONEGATE_ENDPOINT: 'http://x:1' })), ['--context', path.join(dir, 'c.sh'), 'plan', '--onegate-snapshot', dir])],
+    [
+      'a folder as the snapshot',
+      async (dir: string) => (
+        await fs.writeFile(path.join(dir, 'c.sh'), contextSh({ VMID: '1', TOKENTXT: 't', ONEGATE_ENDPOINT: 'http://x:1' })), ['--context', path.join(dir, 'c.sh'), 'plan', '--onegate-snapshot', dir]
+      ),
+    ],
   ] as const)('filesystem fault: %s', async (_what, setUp) => {
     const dir = await tempRoot();
     const args = await setUp(dir);

@@ -77,7 +77,7 @@ describe('paths are resolved inside the root', () => {
     expect(await fs.readFile(path.join(root, 'etc/motd'), 'utf8')).toBe('hello\n');
   });
 
-  test('reading through a link that leads out of the root reads the root\'s file, not the outside one', async () => {
+  test("reading through a link that leads out of the root reads the root's file, not the outside one", async () => {
     const { root, outside } = await rootAndOutside();
     await fs.writeFile(path.join(outside, 'token'), 'outside-token\n');
     await fs.mkdir(path.join(root, 'etc'), { recursive: true });
@@ -103,7 +103,7 @@ describe('paths are resolved inside the root', () => {
     expect([vars.get('VMID'), vars.get('TOKENTXT')]).toEqual(['7', 'inside']);
   });
 
-  test('root / keeps the kernel\'s resolution', () => {
+  test("root / keeps the kernel's resolution", () => {
     expect(underRoot('/', '/etc/../etc/motd')).toBe('/etc/motd');
   });
 });

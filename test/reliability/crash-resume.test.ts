@@ -68,7 +68,19 @@ async function endState(service: SimulatedService, vm: SimVm): Promise<{ files: 
       .replace(/oneke-vm-\d+/g, 'oneke-vm-<ID>');
   const files: Record<string, string> = {};
   // The agent's own files; RKE2's data, runtime state, logs and timestamps differ between any two runs.
-  for (const dir of ['etc/rancher', 'etc/keepalived', 'etc/haproxy', 'etc/unbound', 'etc/sysctl.d', 'etc/nftables.d', 'etc/default', 'etc/hostname', 'etc/resolv.conf', 'etc/one-appliance/status', 'var/lib/rancher/rke2/server/manifests']) {
+  for (const dir of [
+    'etc/rancher',
+    'etc/keepalived',
+    'etc/haproxy',
+    'etc/unbound',
+    'etc/sysctl.d',
+    'etc/nftables.d',
+    'etc/default',
+    'etc/hostname',
+    'etc/resolv.conf',
+    'etc/one-appliance/status',
+    'var/lib/rancher/rke2/server/manifests',
+  ]) {
     const full = path.join(vm.root, dir);
     const stat = await fs.lstat(full).catch(() => undefined);
     if (!stat) continue;

@@ -57,7 +57,10 @@ function onlyThrows(allowed: readonly (abstract new (...args: never[]) => Error)
 /** Pieces that matter to the context parsers, mixed with any code point. */
 const CONTEXT_PIECES = ["'", "'\\''", '"', '\n', '\r', '\r\n', '\\', '=', '#', ' ', '\t', '$', '`', 'export ', 'export NAME="', "NAME='", 'A_1=', '\uFEFF', '\u2028', '\0'];
 const anyChar = fc.string({ unit: 'binary', minLength: 1, maxLength: 1 });
-const contextText = fc.string({ unit: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...CONTEXT_PIECES) }, { weight: 2, arbitrary: anyChar }, { weight: 2, arbitrary: fc.constantFrom('A', 'B', '_', '1', 'x') }), maxLength: 80 });
+const contextText = fc.string({
+  unit: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...CONTEXT_PIECES) }, { weight: 2, arbitrary: anyChar }, { weight: 2, arbitrary: fc.constantFrom('A', 'B', '_', '1', 'x') }),
+  maxLength: 80,
+});
 
 const NAME = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/);
 /** Values as OpenNebula may hold them: any code point but NUL, with the tricky pieces more often. */
@@ -81,21 +84,33 @@ function serialiseOneEnv(values: ReadonlyMap<string, string>): string {
 
 describe('context parsers', () => {
   test('parseContextSh throws only ContextSyntaxError, and returns valid names, on any text', () => {
-    check('parseContextSh on arbitrary text', fc.oneof(contextText, fc.string({ unit: 'binary', maxLength: 200 })), (text) => {
-      const outcome = onlyThrows([ContextSyntaxError], () => parseContextSh(text));
-      count(outcome.threw ? 'context.sh syntax error' : 'context.sh parsed');
-      if (outcome.threw) return;
-      const values = outcome.value as Map<string, string>;
-      expect(values).toBeInstanceOf(Map);
-      for (const [name, value] of values) {
-        expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
-        expect(typeof value).toBe('string');
-      }
-    }, RUNS.parser);
+    check(
+      'parseContextSh on arbitrary text',
+      fc.oneof(contextText, fc.string({ unit: 'binary', maxLength: 200 })),
+      (text) => {
+        const outcome = onlyThrows([ContextSyntaxError], () => parseContextSh(text));
+        count(outcome.threw ? 'context.sh syntax error' : 'context.sh parsed');
+        if (outcome.threw) return;
+        const values = outcome.value as Map<string, string>;
+        expect(values).toBeInstanceOf(Map);
+        for (const [name, value] of values) {
+          expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+          expect(typeof value).toBe('string');
+        }
+      },
+      RUNS.parser,
+    );
   });
 
   test('parseContextSh on prefixes of a real context: a value or a ContextSyntaxError with a line number', () => {
-    const real = serialiseContextSh(new Map([['A', "it's"], ['B', 'two\nlines'], ['C', '"q"'], ['D', '']]));
+    const real = serialiseContextSh(
+      new Map([
+        ['A', "it's"],
+        ['B', 'two\nlines'],
+        ['C', '"q"'],
+        ['D', ''],
+      ]),
+    );
     for (let cut = 0; cut <= real.length; cut++) {
       const outcome = onlyThrows([ContextSyntaxError], () => parseContextSh(real.slice(0, cut)));
       if (!outcome.threw) expect(outcome.value).toBeInstanceOf(Map);
@@ -104,30 +119,49 @@ describe('context parsers', () => {
   });
 
   test('parseOneEnv never throws on any text', () => {
-    check('parseOneEnv on arbitrary text', fc.oneof(contextText, fc.string({ unit: 'binary', maxLength: 200 })), (text) => {
-      const values = parseOneEnv(text);
-      for (const [name, value] of values) {
-        expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
-        expect(typeof value).toBe('string');
-      }
-    }, RUNS.parser);
+    check(
+      'parseOneEnv on arbitrary text',
+      fc.oneof(contextText, fc.string({ unit: 'binary', maxLength: 200 })),
+      (text) => {
+        const values = parseOneEnv(text);
+        for (const [name, value] of values) {
+          expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+          expect(typeof value).toBe('string');
+        }
+      },
+      RUNS.parser,
+    );
   });
 
   test('context.sh round trip: what OpenNebula writes, parseContextSh gives back exactly', () => {
-    check('context.sh round trip', fc.dictionary(NAME, contextValue, { maxKeys: 8 }), (record) => {
-      const values = new Map(Object.entries(record));
-      expect(parseContextSh(serialiseContextSh(values))).toEqual(values);
-    }, RUNS.roundTrip);
+    check(
+      'context.sh round trip',
+      fc.dictionary(NAME, contextValue, { maxKeys: 8 }),
+      (record) => {
+        const values = new Map(Object.entries(record));
+        expect(parseContextSh(serialiseContextSh(values))).toEqual(values);
+      },
+      RUNS.roundTrip,
+    );
   });
 
   test('one_env round trip for values in which no line starts like a new entry', () => {
     // Such a line would be read as the next entry (formats.md §5.3 row 9): the format cannot tell.
     // The closing quote counts: a value ending in `\nexport X=` makes `export X="` with it.
     const entryStart = /\nexport [A-Za-z_][A-Za-z0-9_]*="/;
-    check('one_env round trip', fc.dictionary(NAME, contextValue.filter((v) => !entryStart.test(`${v}"`)), { maxKeys: 8 }), (record) => {
-      const values = new Map(Object.entries(record));
-      expect(parseOneEnv(serialiseOneEnv(values))).toEqual(values);
-    }, RUNS.roundTrip);
+    check(
+      'one_env round trip',
+      fc.dictionary(
+        NAME,
+        contextValue.filter((v) => !entryStart.test(`${v}"`)),
+        { maxKeys: 8 },
+      ),
+      (record) => {
+        const values = new Map(Object.entries(record));
+        expect(parseOneEnv(serialiseOneEnv(values))).toEqual(values);
+      },
+      RUNS.roundTrip,
+    );
   });
 });
 
@@ -137,21 +171,97 @@ describe('context parsers', () => {
 const knownName: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...VARIABLES.filter((spec) => spec.pattern === undefined).map((spec) => spec.name)),
   fc
-    .tuple(fc.constantFrom(...VARIABLES.filter((spec) => spec.pattern !== undefined).map((spec) => spec.name)), fc.array(fc.nat(5), { minLength: 2, maxLength: 2 }), fc.constantFrom('', '1', '2', '10', '_EXTRA'))
-    .map(([template, [a = 0, b = 0], suffix]) => template.replace(/<n>|<i>/, String(a)).replace(/<m>|<j>/, String(b)).replace('*', suffix)),
+    .tuple(
+      fc.constantFrom(...VARIABLES.filter((spec) => spec.pattern !== undefined).map((spec) => spec.name)),
+      fc.array(fc.nat(5), { minLength: 2, maxLength: 2 }),
+      fc.constantFrom('', '1', '2', '10', '_EXTRA'),
+    )
+    .map(([template, [a = 0, b = 0], suffix]) =>
+      template
+        .replace(/<n>|<i>/, String(a))
+        .replace(/<m>|<j>/, String(b))
+        .replace('*', suffix),
+    ),
   // Names the agent does not know: ignored with a warning, never an issue.
   fc.constantFrom('ONEAPP_TYPO', 'ONE_SERVICE_NOPE', 'ETH01_IP', 'SSH_PUBLIC_KEY'),
 );
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const PLAUSIBLE = [
-  '', ' ', 'YES', 'NO', 'yes', '1', '0', '9345', '6443', '443', '80', '65535', '65536', '-1', '0.5', '1.25', '255', '254', '30', '1200',
-  '10.0.0.1', '10.0.0.300', '192.168.150.86', '192.168.150.86/24', '010.0.0.1', '255.255.255.0', '255.0.255.0', '02:00:0a:00:00:01',
-  '10.42.0.0/16', '10.43.0.0/16', '10.0.0.0/8', '10.42.0.0/99', '::1', 'fe80::/64', '10.0.0.1-10.0.0.9', '10.0.0.9-10.0.0.1', '10.0.0.5',
-  'eth0', 'all', '!eth1', 'eth0,eth1', 'canal', 'cilium', 'calico', 'flannel', 'xfs', 'ext4', '/dev/vdb', '/var/lib/longhorn', '/',
-  'http://127.0.0.1:5030', 'http://u:p@proxy:3128', 'http://u:pa ss@proxy:3128', 'ftp://x', '<ETH0_EP0>', '<ETH1_IP0>', 'host.example.com',
-  'host.example.com:6443', '1.33', 'v1.33.4+rke2r1', 'metallb', 'a/b/c', 'short', 'much-too-long-password', '$_X', '{',
-  b64('a: 1\n'), b64('- a\n'), b64('[unclosed'), b64('---\nkind: X\n---\nkind: Y\n'), '!!notbase64', '\x1b[31m', 'x\0y', '\uFFFD\u202E',
+  '',
+  ' ',
+  'YES',
+  'NO',
+  'yes',
+  '1',
+  '0',
+  '9345',
+  '6443',
+  '443',
+  '80',
+  '65535',
+  '65536',
+  '-1',
+  '0.5',
+  '1.25',
+  '255',
+  '254',
+  '30',
+  '1200',
+  '10.0.0.1',
+  '10.0.0.300',
+  '192.168.150.86',
+  '192.168.150.86/24',
+  '010.0.0.1',
+  '255.255.255.0',
+  '255.0.255.0',
+  '02:00:0a:00:00:01',
+  '10.42.0.0/16',
+  '10.43.0.0/16',
+  '10.0.0.0/8',
+  '10.42.0.0/99',
+  '::1',
+  'fe80::/64',
+  '10.0.0.1-10.0.0.9',
+  '10.0.0.9-10.0.0.1',
+  '10.0.0.5',
+  'eth0',
+  'all',
+  '!eth1',
+  'eth0,eth1',
+  'canal',
+  'cilium',
+  'calico',
+  'flannel',
+  'xfs',
+  'ext4',
+  '/dev/vdb',
+  '/var/lib/longhorn',
+  '/',
+  'http://127.0.0.1:5030',
+  'http://u:p@proxy:3128',
+  'http://u:pa ss@proxy:3128',
+  'ftp://x',
+  '<ETH0_EP0>',
+  '<ETH1_IP0>',
+  'host.example.com',
+  'host.example.com:6443',
+  '1.33',
+  'v1.33.4+rke2r1',
+  'metallb',
+  'a/b/c',
+  'short',
+  'much-too-long-password',
+  '$_X',
+  '{',
+  b64('a: 1\n'),
+  b64('- a\n'),
+  b64('[unclosed'),
+  b64('---\nkind: X\n---\nkind: Y\n'),
+  '!!notbase64',
+  '\x1b[31m',
+  'x\0y',
+  '\uFFFD\u202E',
 ];
 const configValue = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...PLAUSIBLE) },
@@ -188,30 +298,35 @@ function mayBeNamed(input: ReadonlyMap<string, string>): Set<string> {
 
 describe('parseConfig', () => {
   test('never throws on any map of known names to any strings; every issue is one clean line naming a variable it may name', () => {
-    check('parseConfig on arbitrary maps', fc.dictionary(knownName, configValue, { maxKeys: 14 }), (record) => {
-      const input = new Map(Object.entries(record));
-      const result = parseConfig(input); // must not throw: no InternalError, no TypeError
-      count(result.ok ? 'config ok' : 'config with issues');
-      if (!result.ok && result.issues.some((issue) => !input.has(issue.variable))) count('config issue on a derived variable');
-      if (result.ok) {
-        expect(Object.isFrozen(result.config)).toBe(true);
-        return;
-      }
-      expect(result.issues.length).toBeGreaterThan(0);
-      const allowed = mayBeNamed(input);
-      for (const issue of result.issues) {
-        expect(allowed.has(issue.variable), `issue on ${issue.variable}, not given nor derived from ${[...input.keys()].join(', ')}`).toBe(true);
-        // Shown and expected are one line each, without control characters; shown stays short.
-        expect(issue.shown).not.toMatch(/[\x00-\x1f\x7f\u2028\u2029]/);
-        expect(issue.expected).not.toMatch(/[\x00-\x1f\x7f\u2028\u2029]/);
-        expect(issue.shown.length).toBeLessThanOrEqual(90);
-        // A secret's value is never shown, only its length.
-        if (specFor(issue.variable)?.secret === true) expect(issue.shown).toBe(hiddenValue(input.get(issue.variable) ?? ''));
-      }
-      // One issue per variable at most.
-      const variables = result.issues.map((issue) => issue.variable);
-      expect(new Set(variables).size, variables.join(', ')).toBe(variables.length);
-    }, RUNS.config);
+    check(
+      'parseConfig on arbitrary maps',
+      fc.dictionary(knownName, configValue, { maxKeys: 14 }),
+      (record) => {
+        const input = new Map(Object.entries(record));
+        const result = parseConfig(input); // must not throw: no InternalError, no TypeError
+        count(result.ok ? 'config ok' : 'config with issues');
+        if (!result.ok && result.issues.some((issue) => !input.has(issue.variable))) count('config issue on a derived variable');
+        if (result.ok) {
+          expect(Object.isFrozen(result.config)).toBe(true);
+          return;
+        }
+        expect(result.issues.length).toBeGreaterThan(0);
+        const allowed = mayBeNamed(input);
+        for (const issue of result.issues) {
+          expect(allowed.has(issue.variable), `issue on ${issue.variable}, not given nor derived from ${[...input.keys()].join(', ')}`).toBe(true);
+          // Shown and expected are one line each, without control characters; shown stays short.
+          expect(issue.shown).not.toMatch(/[\x00-\x1f\x7f\u2028\u2029]/);
+          expect(issue.expected).not.toMatch(/[\x00-\x1f\x7f\u2028\u2029]/);
+          expect(issue.shown.length).toBeLessThanOrEqual(90);
+          // A secret's value is never shown, only its length.
+          if (specFor(issue.variable)?.secret === true) expect(issue.shown).toBe(hiddenValue(input.get(issue.variable) ?? ''));
+        }
+        // One issue per variable at most.
+        const variables = result.issues.map((issue) => issue.variable);
+        expect(new Set(variables).size, variables.join(', ')).toBe(variables.length);
+      },
+      RUNS.config,
+    );
   });
 });
 
@@ -263,8 +378,19 @@ function realisticAnswers(): { service: unknown; plain: unknown; vm: unknown } {
     serviceId: 10,
     roles: [
       { name: 'vnf', vms: [{ id: 0, nics: [{ ip: '192.168.150.100', network: 'public' }, { ip: '172.20.0.100' }], userTemplate: { READY: 'YES', ONEGATE_HAPROXY_LB0_IP: '<ETH0_EP0>' } }] },
-      { name: 'master', vms: [1, 2, 3].map((id): BuildVmSpec => ({ id, ip: `172.20.0.${10 + id}`, userTemplate: id === 1 ? { READY: 'YES', ONEGATE_K8S_MASTER: '172.20.0.11', ONEGATE_K8S_TOKEN: 'K10abc::server:def' } : {} })) },
-      { name: 'worker', vms: [{ id: 4, ip: '172.20.0.14' }, { id: 5, nics: [{ ip: '172.20.0.15', external: true }] }] },
+      {
+        name: 'master',
+        vms: [1, 2, 3].map(
+          (id): BuildVmSpec => ({ id, ip: `172.20.0.${10 + id}`, userTemplate: id === 1 ? { READY: 'YES', ONEGATE_K8S_MASTER: '172.20.0.11', ONEGATE_K8S_TOKEN: 'K10abc::server:def' } : {} }),
+        ),
+      },
+      {
+        name: 'worker',
+        vms: [
+          { id: 4, ip: '172.20.0.14' },
+          { id: 5, nics: [{ ip: '172.20.0.15', external: true }] },
+        ],
+      },
       { name: 'storage', vms: [{ id: 6, ip: '172.20.0.16' }] },
     ],
   });
@@ -347,7 +473,12 @@ describe('OneGate answer parsing', () => {
       withSparseArray: true,
       withTypedArray: true,
     });
-    const shaped = fc.oneof(anything, anything.map((v) => ({ VM: v })), anything.map((v) => ({ SERVICE: v })), anything.map((v) => ({ SERVICE: { id: 1, roles: [v] } })));
+    const shaped = fc.oneof(
+      anything,
+      anything.map((v) => ({ VM: v })),
+      anything.map((v) => ({ SERVICE: v })),
+      anything.map((v) => ({ SERVICE: { id: 1, roles: [v] } })),
+    );
     check('OneGate parsers on anything', shaped, (value) => parseBoth(value, false), RUNS.answer);
   });
 
@@ -355,21 +486,31 @@ describe('OneGate answer parsing', () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 60 }),
       fc.jsonValue().map((v) => JSON.stringify(v)),
-      fc.tuple(fc.jsonValue().map((v) => JSON.stringify(v)), fc.nat()).map(([t, n]) => t.slice(0, n % (t.length + 1))),
+      fc
+        .tuple(
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.nat(),
+        )
+        .map(([t, n]) => t.slice(0, n % (t.length + 1))),
       fc.constantFrom('', '<html><body>502 Bad Gateway</body></html>', '{"VM":{"ID":"', 'null', '\uFEFF{}', '{"a":1}{"b":2}'),
     );
-    check('parseJson on text', text, (t) => {
-      const outcome = onlyThrows([OneGateAnswerError], () => parseJson(t));
-      let expected: unknown;
-      let valid = true;
-      try {
-        expected = JSON.parse(t);
-      } catch {
-        valid = false;
-      }
-      expect(outcome.threw).toBe(!valid);
-      if (valid) expect(outcome.value).toEqual(expected);
-    }, RUNS.answer);
+    check(
+      'parseJson on text',
+      text,
+      (t) => {
+        const outcome = onlyThrows([OneGateAnswerError], () => parseJson(t));
+        let expected: unknown;
+        let valid = true;
+        try {
+          expected = JSON.parse(t);
+        } catch {
+          valid = false;
+        }
+        expect(outcome.threw).toBe(!valid);
+        if (valid) expect(outcome.value).toEqual(expected);
+      },
+      RUNS.answer,
+    );
   });
 
   test('mutated realistic answers (fields deleted, replaced, retyped): only typed errors, well-formed results', () => {
@@ -381,13 +522,18 @@ describe('OneGate answer parsing', () => {
     expect(parseVmAnswer(real.vm).id).toBe(2);
 
     const subject = fc.record({ which: fc.constantFrom<'service' | 'plain' | 'vm'>('service', 'plain', 'vm'), mutations: fc.array(mutation, { minLength: 1, maxLength: 6 }) });
-    check('OneGate parsers on mutated realistic answers', subject, ({ which, mutations }) => {
-      let body: unknown = structuredClone(real[which]);
-      for (const m of mutations) body = mutate(body, m);
-      parseBoth(body, true);
-      // And through the text path, as the client reads it.
-      const text = JSON.stringify(body);
-      if (text !== undefined) parseBoth(onlyThrows([OneGateAnswerError], () => parseJson(text)).value, true);
-    }, RUNS.mutated);
+    check(
+      'OneGate parsers on mutated realistic answers',
+      subject,
+      ({ which, mutations }) => {
+        let body: unknown = structuredClone(real[which]);
+        for (const m of mutations) body = mutate(body, m);
+        parseBoth(body, true);
+        // And through the text path, as the client reads it.
+        const text = JSON.stringify(body);
+        if (text !== undefined) parseBoth(onlyThrows([OneGateAnswerError], () => parseJson(text)).value, true);
+      },
+      RUNS.mutated,
+    );
   });
 });

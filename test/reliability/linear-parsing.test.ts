@@ -27,22 +27,39 @@ function referenceDoubleQuoted(afterQuote: string): string | undefined {
 }
 
 describe('context parsers on big hostile inputs', () => {
-  test('an unclosed double quote over 8 MiB of short lines is rejected, naming its line', () => {
-    const text = `A=1\nB="${'x\n'.repeat(4 * MIB)}`;
-    expect(() => parseContextSh(text)).toThrow(ContextSyntaxError);
-    expect(() => parseContextSh(text)).toThrow(/line 2: the double-quoted value of B is never closed/);
-  }, TIMEOUT_MS);
+  test(
+    'an unclosed double quote over 8 MiB of short lines is rejected, naming its line',
+    () => {
+      const text = `A=1\nB="${'x\n'.repeat(4 * MIB)}`;
+      expect(() => parseContextSh(text)).toThrow(ContextSyntaxError);
+      expect(() => parseContextSh(text)).toThrow(/line 2: the double-quoted value of B is never closed/);
+    },
+    TIMEOUT_MS,
+  );
 
-  test('a double quote closed 8 MiB later is one value', () => {
-    const body = 'y\n'.repeat(4 * MIB);
-    expect(parseContextSh(`B="${body}"\nC=2\n`)).toEqual(new Map([['B', body], ['C', '2']]));
-  }, TIMEOUT_MS);
+  test(
+    'a double quote closed 8 MiB later is one value',
+    () => {
+      const body = 'y\n'.repeat(4 * MIB);
+      expect(parseContextSh(`B="${body}"\nC=2\n`)).toEqual(
+        new Map([
+          ['B', body],
+          ['C', '2'],
+        ]),
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  test('an unclosed single quote and 8 MiB of one_env folding', () => {
-    expect(() => parseContextSh(`A='${'x\n'.repeat(4 * MIB)}`)).toThrow(/line 1: the single-quoted value of A is never closed/);
-    const folded = 'z\n'.repeat(4 * MIB);
-    expect(parseOneEnv(`export A="${folded}"\n`).get('A')).toBe(folded);
-  }, TIMEOUT_MS);
+  test(
+    'an unclosed single quote and 8 MiB of one_env folding',
+    () => {
+      expect(() => parseContextSh(`A='${'x\n'.repeat(4 * MIB)}`)).toThrow(/line 1: the single-quoted value of A is never closed/);
+      const folded = 'z\n'.repeat(4 * MIB);
+      expect(parseOneEnv(`export A="${folded}"\n`).get('A')).toBe(folded);
+    },
+    TIMEOUT_MS,
+  );
 
   test('double-quoted values read as the line-by-line rule says (property)', () => {
     const piece = fc.constantFrom('"', '\n', 'a', ' ', "'", '\\', '=', '#', 'B="', '\r');
@@ -71,28 +88,36 @@ describe('context parsers on big hostile inputs', () => {
 });
 
 describe('parseConfig on many variables', () => {
-  test('50 000 load-balancer variables: every out-of-bounds one named, once', () => {
-    const vars = new Map<string, string>();
-    for (let index = 0; index < 50_000; index += 1) vars.set(`ONEAPP_VNF_HAPROXY_LB${index}_PORT`, String(1024 + (index % 60_000)));
-    const result = parseConfig(vars);
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    // LB0-LB99 are within bounds (and their ports distinct); the other 49 900 are named.
-    expect(result.issues).toHaveLength(49_900);
-    expect(new Set(result.issues.map((issue) => issue.variable)).size).toBe(49_900);
-  }, TIMEOUT_MS);
+  test(
+    '50 000 load-balancer variables: every out-of-bounds one named, once',
+    () => {
+      const vars = new Map<string, string>();
+      for (let index = 0; index < 50_000; index += 1) vars.set(`ONEAPP_VNF_HAPROXY_LB${index}_PORT`, String(1024 + (index % 60_000)));
+      const result = parseConfig(vars);
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      // LB0-LB99 are within bounds (and their ports distinct); the other 49 900 are named.
+      expect(result.issues).toHaveLength(49_900);
+      expect(new Set(result.issues.map((issue) => issue.variable)).size).toBe(49_900);
+    },
+    TIMEOUT_MS,
+  );
 
-  test('30 000 static backends (100 LBs) are all read', () => {
-    const vars = new Map<string, string>();
-    for (let lb = 0; lb < 100; lb += 1) {
-      vars.set(`ONEAPP_VNF_HAPROXY_LB${lb}_PORT`, String(2000 + lb));
-      for (let server = 0; server < 300; server += 1) {
-        vars.set(`ONEAPP_VNF_HAPROXY_LB${lb}_SERVER${server}_HOST`, '10.0.0.1');
-        vars.set(`ONEAPP_VNF_HAPROXY_LB${lb}_SERVER${server}_PORT`, '80');
+  test(
+    '30 000 static backends (100 LBs) are all read',
+    () => {
+      const vars = new Map<string, string>();
+      for (let lb = 0; lb < 100; lb += 1) {
+        vars.set(`ONEAPP_VNF_HAPROXY_LB${lb}_PORT`, String(2000 + lb));
+        for (let server = 0; server < 300; server += 1) {
+          vars.set(`ONEAPP_VNF_HAPROXY_LB${lb}_SERVER${server}_HOST`, '10.0.0.1');
+          vars.set(`ONEAPP_VNF_HAPROXY_LB${lb}_SERVER${server}_PORT`, '80');
+        }
       }
-    }
-    const result = parseConfig(vars);
-    expect(result.ok).toBe(true);
-    if (result.ok) expect(result.config.loadBalancers.reduce((sum, lb) => sum + lb.staticServers.length, 0)).toBe(30_000);
-  }, TIMEOUT_MS);
+      const result = parseConfig(vars);
+      expect(result.ok).toBe(true);
+      if (result.ok) expect(result.config.loadBalancers.reduce((sum, lb) => sum + lb.staticServers.length, 0)).toBe(30_000);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -124,7 +124,13 @@ afterAll(() => {
   // Every kind of fault happened at every rate, over its three runs (when all three ran: not under -t).
   const complete = [...new Set(reports.map((r) => r.rate))].filter((rate) => reports.filter((r) => r.rate === rate).length === 3);
   const missing = complete.flatMap((rate) =>
-    FAULT_KINDS.filter((kind) => sum(reports.filter((r) => r.rate === rate), kind) === 0).map((kind) => `${kind} at ${rate}`),
+    FAULT_KINDS.filter(
+      (kind) =>
+        sum(
+          reports.filter((r) => r.rate === rate),
+          kind,
+        ) === 0,
+    ).map((kind) => `${kind} at ${rate}`),
   );
   expect(missing).toEqual([]);
 });
@@ -154,124 +160,136 @@ describe('a cluster forms while OneGate fails', () => {
   // Three fault sequences per rate: each formation is short (about 60 requests), so one seed alone
   // would leave some kinds of fault with a single occurrence.
   const runs = [0.2, 0.35, 0.5].flatMap((rate) => [1, 2, 3].map((n) => [rate, 7000 + Math.round(rate * 100) * 10 + n] as const));
-  test.each(runs)('%s of the requests fail (seed %s)', async (rate, seed) => {
-    const started = Date.now();
-    const emulator = await startEmulator({ state: formingService() });
-    onTestFinished(() => emulator.close());
-    emulator.setFaults(faultsAt(rate, seed));
-    const cluster = new SecretStandIn(200);
-    const clients: OneGateClient[] = [];
-    const consoles = new Map<number, string[]>();
-    const polls = new Map<number, number>();
-    const { retry, timeoutMs } = retryFor(rate);
+  test.each(runs)(
+    '%s of the requests fail (seed %s)',
+    async (rate, seed) => {
+      const started = Date.now();
+      const emulator = await startEmulator({ state: formingService() });
+      onTestFinished(() => emulator.close());
+      emulator.setFaults(faultsAt(rate, seed));
+      const cluster = new SecretStandIn(200);
+      const clients: OneGateClient[] = [];
+      const consoles = new Map<number, string[]>();
+      const polls = new Map<number, number>();
+      const { retry, timeoutMs } = retryFor(rate);
 
-    const boot = async ({ id, role }: { id: number; role: RoleName }): Promise<{ id: number; host: SimHost }> => {
-      const token = emulator.tokenOf(id) ?? '';
-      const config = configFrom({ ...K8S_CONTEXT, ONEGATE_ENDPOINT: emulator.url, VMID: String(id), TOKENTXT: token });
-      const root = await tempRoot();
-      const host = new SimHost(root, id, ipOf(id), macFromIp(ipOf(id)), cluster);
-      // As `oneke configure` has it: one secret set per VM, the context's secrets in it, the step's
-      // JSON log under the root, readable lines on a console (captured). Debug: the most it logs.
-      const secrets = new SecretSet();
-      secrets.add(...secretValues(config));
-      const lines: string[] = [];
-      consoles.set(id, lines);
-      const logger = createLogger({ level: 'debug', secrets, file: path.join(root, LOG_FILE), console: { write: (line) => lines.push(line) }, bindings: { step: 'configure' } });
-      const client = createOneGateClient({ endpoint: emulator.url, vmId: id, token, logger, retry, timeoutMs });
-      clients.push(client);
-      onTestFinished(() => client.close());
-      const self = await client.vmShow();
-      // Each look at the service is one poll of convergeRole: more than one means it waited.
-      const counted: OneGateClient = {
-        ...client,
-        serviceShowExtended: async () => {
-          polls.set(id, (polls.get(id) ?? 0) + 1);
-          return client.serviceShowExtended();
-        },
+      const boot = async ({ id, role }: { id: number; role: RoleName }): Promise<{ id: number; host: SimHost }> => {
+        const token = emulator.tokenOf(id) ?? '';
+        const config = configFrom({ ...K8S_CONTEXT, ONEGATE_ENDPOINT: emulator.url, VMID: String(id), TOKENTXT: token });
+        const root = await tempRoot();
+        const host = new SimHost(root, id, ipOf(id), macFromIp(ipOf(id)), cluster);
+        // As `oneke configure` has it: one secret set per VM, the context's secrets in it, the step's
+        // JSON log under the root, readable lines on a console (captured). Debug: the most it logs.
+        const secrets = new SecretSet();
+        secrets.add(...secretValues(config));
+        const lines: string[] = [];
+        consoles.set(id, lines);
+        const logger = createLogger({ level: 'debug', secrets, file: path.join(root, LOG_FILE), console: { write: (line) => lines.push(line) }, bindings: { step: 'configure' } });
+        const client = createOneGateClient({ endpoint: emulator.url, vmId: id, token, logger, retry, timeoutMs });
+        clients.push(client);
+        onTestFinished(() => client.close());
+        const self = await client.vmShow();
+        // Each look at the service is one poll of convergeRole: more than one means it waited.
+        const counted: OneGateClient = {
+          ...client,
+          serviceShowExtended: async () => {
+            polls.set(id, (polls.get(id) ?? 0) + 1);
+            return client.serviceShowExtended();
+          },
+        };
+        await convergeRole(role, { host, logger, config, client: counted, self, clock: fastClock, secrets });
+        await client.vmUpdate({ READY: 'YES' }); // what bootstrap does next
+        return { id, host };
       };
-      await convergeRole(role, { host, logger, config, client: counted, self, clock: fastClock, secrets });
-      await client.vmUpdate({ READY: 'YES' }); // what bootstrap does next
-      return { id, host };
-    };
 
-    // Every agent must resolve: a rejection here is a crashed agent.
-    const settled = await Promise.allSettled(NODES.map(boot));
-    const crashed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`VM ${NODES[i]?.id}: ${String(s.reason)}`] : []));
-    expect(crashed).toEqual([]);
-    const hosts = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      // Every agent must resolve: a rejection here is a crashed agent.
+      const settled = await Promise.allSettled(NODES.map(boot));
+      const crashed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`VM ${NODES[i]?.id}: ${String(s.reason)}`] : []));
+      expect(crashed).toEqual([]);
+      const hosts = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
 
-    const stats = emulator.stats();
-    reports.push({
-      rate,
-      seed,
-      seconds: (Date.now() - started) / 1000,
-      faults: stats.faults,
-      requests: stats.total,
-      clientRetries: clients.reduce((sum, c) => sum + c.stats().retries, 0),
-      clientFailures: clients.reduce((sum, c) => sum + c.stats().failures, 0),
-      waited: NODES.filter(({ id }) => (polls.get(id) ?? 0) > 1).map(({ id }) => id),
-    });
-    expect(unhandled).toEqual([]);
+      const stats = emulator.stats();
+      reports.push({
+        rate,
+        seed,
+        seconds: (Date.now() - started) / 1000,
+        faults: stats.faults,
+        requests: stats.total,
+        clientRetries: clients.reduce((sum, c) => sum + c.stats().retries, 0),
+        clientFailures: clients.reduce((sum, c) => sum + c.stats().failures, 0),
+        waited: NODES.filter(({ id }) => (polls.get(id) ?? 0) > 1).map(({ id }) => id),
+      });
+      expect(unhandled).toEqual([]);
 
-    // Faults really happened (every kind over the three runs of a rate: checked in afterAll).
-    expect(stats.faults.error5xx + stats.faults.drop + stats.faults.malformed + stats.faults.notFound404).toBeGreaterThan(0);
+      // Faults really happened (every kind over the three runs of a rate: checked in afterAll).
+      expect(stats.faults.error5xx + stats.faults.drop + stats.faults.malformed + stats.faults.notFound404).toBeGreaterThan(0);
 
-    // The cluster formed, in order, one joiner at a time.
-    expect(cluster.violations).toEqual([]);
-    expect(cluster.overlappingServerJoins()).toEqual([]);
-    expect(cluster.joins.filter((j) => j.kind !== 'agent').map((j) => j.vmId)).toEqual([1, 2, 3]);
-    expect(cluster.joins.find((j) => j.vmId === 1)?.kind).toBe('initialise');
-    expect(cluster.joins.filter((j) => j.kind === 'agent').map((j) => j.vmId).sort()).toEqual([4, 5]);
-    const masterJoins = cluster.joins.filter((j) => j.kind !== 'agent');
-    for (let i = 1; i < masterJoins.length; i++) expect(masterJoins[i]?.start).toBeGreaterThanOrEqual(masterJoins[i - 1]?.end ?? Infinity);
-    for (const id of [1, 2, 3]) {
-      const template = emulator.vm(id)?.USER_TEMPLATE ?? {};
-      expect(template.ONEGATE_K8S_MASTER).toBe(ipOf(id));
-      expect(template.ONEGATE_K8S_TOKEN).toBe(cluster.clusterToken);
-    }
-    for (const { id } of NODES) expect(emulator.vm(id)?.USER_TEMPLATE.READY).toBe('YES');
+      // The cluster formed, in order, one joiner at a time.
+      expect(cluster.violations).toEqual([]);
+      expect(cluster.overlappingServerJoins()).toEqual([]);
+      expect(cluster.joins.filter((j) => j.kind !== 'agent').map((j) => j.vmId)).toEqual([1, 2, 3]);
+      expect(cluster.joins.find((j) => j.vmId === 1)?.kind).toBe('initialise');
+      expect(
+        cluster.joins
+          .filter((j) => j.kind === 'agent')
+          .map((j) => j.vmId)
+          .sort(),
+      ).toEqual([4, 5]);
+      const masterJoins = cluster.joins.filter((j) => j.kind !== 'agent');
+      for (let i = 1; i < masterJoins.length; i++) expect(masterJoins[i]?.start).toBeGreaterThanOrEqual(masterJoins[i - 1]?.end ?? Infinity);
+      for (const id of [1, 2, 3]) {
+        const template = emulator.vm(id)?.USER_TEMPLATE ?? {};
+        expect(template.ONEGATE_K8S_MASTER).toBe(ipOf(id));
+        expect(template.ONEGATE_K8S_TOKEN).toBe(cluster.clusterToken);
+      }
+      for (const { id } of NODES) expect(emulator.vm(id)?.USER_TEMPLATE.READY).toBe('YES');
 
-    // The waits said what they waited for. Whether a VM waits depends on timing (a worker that first
-    // looks after master 1 is READY joins at once), so: every VM that polled more than once said so,
-    // and some VM waited in every formation (master 3 at least waits for master 2's join).
-    const waited = NODES.filter(({ id }) => (polls.get(id) ?? 0) > 1).map(({ id }) => id);
-    expect(waited.length).toBeGreaterThan(0);
-    for (const id of waited) {
-      const lines = consoles.get(id) ?? [];
-      expect(lines.filter((line) => / waiting for /.test(line)).length, `VM ${id} polled ${polls.get(id)} times but logged no progress line:\n${lines.join('')}`).toBeGreaterThan(0);
-    }
-    // And the retries were said too (the first retry of a call at debug level, later ones as warnings).
-    expect([...consoles.values()].flat().some((line) => /OneGate .* failed \(.*\), retrying in \d+ ms/.test(line))).toBe(true);
+      // The waits said what they waited for. Whether a VM waits depends on timing (a worker that first
+      // looks after master 1 is READY joins at once), so: every VM that polled more than once said so,
+      // and some VM waited in every formation (master 3 at least waits for master 2's join).
+      const waited = NODES.filter(({ id }) => (polls.get(id) ?? 0) > 1).map(({ id }) => id);
+      expect(waited.length).toBeGreaterThan(0);
+      for (const id of waited) {
+        const lines = consoles.get(id) ?? [];
+        expect(lines.filter((line) => / waiting for /.test(line)).length, `VM ${id} polled ${polls.get(id)} times but logged no progress line:\n${lines.join('')}`).toBeGreaterThan(0);
+      }
+      // And the retries were said too (the first retry of a call at debug level, later ones as warnings).
+      expect([...consoles.values()].flat().some((line) => /OneGate .* failed \(.*\), retrying in \d+ ms/.test(line))).toBe(true);
 
-    // Secrets: never in a log, never in a file anyone can read; RKE2's files stay private.
-    const kubeconfigPublished = String(emulator.vm(1)?.USER_TEMPLATE.ONEKE_KUBECONFIG ?? '');
-    expect(kubeconfigPublished).not.toBe('');
-    const kubeconfigRewritten = Buffer.from(kubeconfigPublished, 'base64').toString('utf8');
-    expect(kubeconfigRewritten).toContain(cluster.clientKey);
-    expect(cluster.bootstrapTokens.length).toBeGreaterThan(0);
-    const secrets = [
-      ...NODES.map(({ id }) => emulator.tokenOf(id) ?? ''),
-      cluster.clusterToken,
-      ...cluster.bootstrapTokens,
-      cluster.clientKey,
-      cluster.clientCert,
-      cluster.kubeconfig,
-      kubeconfigRewritten,
-      kubeconfigPublished,
-    ];
-    // The scan works: RKE2's own files hold the cluster token (readable by root only, so allowed).
-    const joiner = hosts.find((h) => h.id === 2)?.host;
-    expect(findSecrets(joiner?.root ?? '/nonexistent', [cluster.clusterToken]).map((hit) => hit.file)).toContain(RKE2_CONFIG);
-    for (const { id, host } of hosts) {
-      const hits = findSecrets(host.root, secrets).filter(isLogOrWorldReadable);
-      expect(hits, `VM ${id}:\n${describeHits(hits)}`).toEqual([]);
-      const logged = (consoles.get(id) ?? []).join('');
-      expect(secrets.filter((secret) => logged.includes(secret)).map((s) => s.slice(0, 16)), `VM ${id} console`).toEqual([]);
-      expect(worldReadableSecrets(host.root, [RKE2_CONFIG, NODE_TOKEN, RKE2_KUBECONFIG, LOG_FILE]), `VM ${id}`).toEqual([]);
-      expect((await host.stat(RKE2_CONFIG))?.mode, `VM ${id} ${RKE2_CONFIG}`).toBe(0o600);
-      expect((await host.stat(LOG_FILE)) !== undefined, `VM ${id} has a log`).toBe(true);
-    }
-  }, 120_000);
+      // Secrets: never in a log, never in a file anyone can read; RKE2's files stay private.
+      const kubeconfigPublished = String(emulator.vm(1)?.USER_TEMPLATE.ONEKE_KUBECONFIG ?? '');
+      expect(kubeconfigPublished).not.toBe('');
+      const kubeconfigRewritten = Buffer.from(kubeconfigPublished, 'base64').toString('utf8');
+      expect(kubeconfigRewritten).toContain(cluster.clientKey);
+      expect(cluster.bootstrapTokens.length).toBeGreaterThan(0);
+      const secrets = [
+        ...NODES.map(({ id }) => emulator.tokenOf(id) ?? ''),
+        cluster.clusterToken,
+        ...cluster.bootstrapTokens,
+        cluster.clientKey,
+        cluster.clientCert,
+        cluster.kubeconfig,
+        kubeconfigRewritten,
+        kubeconfigPublished,
+      ];
+      // The scan works: RKE2's own files hold the cluster token (readable by root only, so allowed).
+      const joiner = hosts.find((h) => h.id === 2)?.host;
+      expect(findSecrets(joiner?.root ?? '/nonexistent', [cluster.clusterToken]).map((hit) => hit.file)).toContain(RKE2_CONFIG);
+      for (const { id, host } of hosts) {
+        const hits = findSecrets(host.root, secrets).filter(isLogOrWorldReadable);
+        expect(hits, `VM ${id}:\n${describeHits(hits)}`).toEqual([]);
+        const logged = (consoles.get(id) ?? []).join('');
+        expect(
+          secrets.filter((secret) => logged.includes(secret)).map((s) => s.slice(0, 16)),
+          `VM ${id} console`,
+        ).toEqual([]);
+        expect(worldReadableSecrets(host.root, [RKE2_CONFIG, NODE_TOKEN, RKE2_KUBECONFIG, LOG_FILE]), `VM ${id}`).toEqual([]);
+        expect((await host.stat(RKE2_CONFIG))?.mode, `VM ${id} ${RKE2_CONFIG}`).toBe(0o600);
+        expect((await host.stat(LOG_FILE)) !== undefined, `VM ${id} has a log`).toBe(true);
+      }
+    },
+    120_000,
+  );
 });
 
 describe('OneGate away for a minute mid-formation', () => {

@@ -49,9 +49,7 @@ describe('outside text is escaped at every sink', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('HTTP 403');
     expect(stderr).toContain('boom\\e[2J');
-    const files = await Promise.all(
-      ['etc/motd', 'etc/one-appliance/oneke-status.json', 'var/log/one-appliance/configure.log'].map((file) => fs.readFile(path.join(root, file), 'utf8')),
-    );
+    const files = await Promise.all(['etc/motd', 'etc/one-appliance/oneke-status.json', 'var/log/one-appliance/configure.log'].map((file) => fs.readFile(path.join(root, file), 'utf8')));
     expect(files[0]).toContain('boom\\e[2J');
     for (const text of [stderr, ...files]) expect(withoutLineBreaks(text)).not.toMatch(RAW);
     // The record is still JSON with the text in it.

@@ -100,7 +100,7 @@ describe('the --root rule', () => {
     expect(calls).toEqual(['restart keepalived.service']);
   });
 
-  test('dist/oneke vnf sync under a root, in the machine\'s own namespace: exit 2 unless overridden', async () => {
+  test("dist/oneke vnf sync under a root, in the machine's own namespace: exit 2 unless overridden", async () => {
     const { state, vms } = serviceState({ vnf: 1, master: 1, worker: 1, storage: 0 }, { formed: true });
     const emulator = await startEmulator({ state });
     onTestFinished(() => emulator.close());

@@ -45,9 +45,7 @@ describe('secret variables are never echoed', () => {
       err: (text) => void (stderr += text),
     });
     expect(code).toBe(2);
-    const written = await Promise.all(
-      ['etc/motd', 'etc/one-appliance/oneke-status.json', 'var/log/one-appliance/configure.log'].map((file) => fs.readFile(path.join(root, file), 'utf8')),
-    );
+    const written = await Promise.all(['etc/motd', 'etc/one-appliance/oneke-status.json', 'var/log/one-appliance/configure.log'].map((file) => fs.readFile(path.join(root, file), 'utf8')));
     expect(written[0]).toContain(`${name}=<hidden, `);
     for (const text of [stderr, ...written]) for (const piece of pieces) expect(text).not.toContain(piece);
   });

@@ -16,7 +16,27 @@ import { tempRoot } from '../support/temp-root.ts';
 import { namedVariables, runOneke } from './validate-cli.ts';
 
 describe('ONEAPP_STORAGE_MOUNTPOINT in validate', () => {
-  test.each(['/', '/etc', '/usr', '/boot', '/var', '/var/lib', '/var/lib/rancher', '/var/lib/rancher/rke2', '/proc', '/sys/fs', '/dev/shm', '/run/longhorn', '/lib64', '/home', '/root', '/tmp', '/tmp/x', '/etc/longhorn', '/var/log'])('%s is refused naming the variable', async (mountpoint) => {
+  test.each([
+    '/',
+    '/etc',
+    '/usr',
+    '/boot',
+    '/var',
+    '/var/lib',
+    '/var/lib/rancher',
+    '/var/lib/rancher/rke2',
+    '/proc',
+    '/sys/fs',
+    '/dev/shm',
+    '/run/longhorn',
+    '/lib64',
+    '/home',
+    '/root',
+    '/tmp',
+    '/tmp/x',
+    '/etc/longhorn',
+    '/var/log',
+  ])('%s is refused naming the variable', async (mountpoint) => {
     const run = await runOneke({ ONEAPP_STORAGE_MOUNTPOINT: mountpoint });
     expect(run.code).toBe(2);
     expect(namedVariables(run.stderr)).toEqual(['ONEAPP_STORAGE_MOUNTPOINT']);

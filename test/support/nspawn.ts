@@ -49,7 +49,13 @@ function cgroupPids(dir: string): number[] {
   const pids: number[] = [];
   const walk = (d: string) => {
     try {
-      pids.push(...fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number));
+      pids.push(
+        ...fs
+          .readFileSync(path.join(d, 'cgroup.procs'), 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map(Number),
+      );
       for (const entry of fs.readdirSync(d, { withFileTypes: true })) if (entry.isDirectory()) walk(path.join(d, entry.name));
     } catch {
       // Gone meanwhile.
@@ -158,7 +164,8 @@ export class Container {
     const enter = CGROUP_ROOTS.map((root) => `echo $$ > ${path.join(root, name, 'cgroup.procs')}`).join('; ');
     const args = [
       '-q',
-      '-D', this.root,
+      '-D',
+      this.root,
       `--machine=${name}`,
       '--register=no',
       '--keep-unit',
@@ -199,7 +206,12 @@ export class Container {
   #findLeader(nspawnPid: number): number {
     let children: number[] = [];
     try {
-      children = fs.readFileSync(`/proc/${nspawnPid}/task/${nspawnPid}/children`, 'utf8').trim().split(/\s+/).filter((c) => c !== '').map(Number);
+      children = fs
+        .readFileSync(`/proc/${nspawnPid}/task/${nspawnPid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter((c) => c !== '')
+        .map(Number);
     } catch {
       return 0;
     }

@@ -87,10 +87,7 @@ export async function pushImage(registry: LocalRegistry, work: string, repositor
   const layerTar = path.join(work, `${path.basename(layout)}.tar`);
   await execa('tar', ['-cf', layerTar, '-C', tree, 'image'], { timeout: 10_000 });
   const layer = await putBlob(layout, await fs.readFile(layerTar));
-  const config = await putBlob(
-    layout,
-    Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: {} })),
-  );
+  const config = await putBlob(layout, Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: {} })));
   const manifest = await putBlob(
     layout,
     Buffer.from(

@@ -44,11 +44,7 @@ export class StandInCluster {
         this.#joiningServers.delete(host.vmId);
       }
       await host.writeFile('/var/lib/rancher/rke2/server/node-token', `K10standin::server:${host.vmId}\n`, 0o600);
-      await host.writeFile(
-        '/etc/rancher/rke2/rke2.yaml',
-        `apiVersion: v1\nkind: Config\nclusters:\n- name: default\n  cluster:\n    server: https://127.0.0.1:6443\n`,
-        0o600,
-      );
+      await host.writeFile('/etc/rancher/rke2/rke2.yaml', `apiVersion: v1\nkind: Config\nclusters:\n- name: default\n  cluster:\n    server: https://127.0.0.1:6443\n`, 0o600);
       this.running.set(host.ip, 'server');
       this.joins.push({ vmId: host.vmId, kind: joining || this.joins.length > 0 ? kind : 'initialise', start, end: Date.now() });
     } else if (unit === 'rke2-agent.service') {
@@ -90,7 +86,10 @@ export class SimHost extends NodeHost {
   }
 
   override async interfaces(): Promise<LocalInterface[]> {
-    return [{ name: 'lo', mac: '00:00:00:00:00:00', ipv4: ['127.0.0.1'] }, { name: 'eth0', mac: this.mac, ipv4: [this.ip] }];
+    return [
+      { name: 'lo', mac: '00:00:00:00:00:00', ipv4: ['127.0.0.1'] },
+      { name: 'eth0', mac: this.mac, ipv4: [this.ip] },
+    ];
   }
 
   override async exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult> {

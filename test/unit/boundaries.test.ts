@@ -56,7 +56,19 @@ describe('the rules catch what they are for', () => {
     fs.writeFileSync(path.join(dir, file), text);
   };
   // Every pure folder: a plan that reads a file itself.
-  const PURE_FOLDERS = ['src/roles', 'src/roles/vnf', 'src/roles/kubernetes', 'src/roles/master', 'src/roles/worker', 'src/roles/storage', 'src/roles/storage/disk', 'src/config', 'src/plan', 'src/addons', 'src/net'];
+  const PURE_FOLDERS = [
+    'src/roles',
+    'src/roles/vnf',
+    'src/roles/kubernetes',
+    'src/roles/master',
+    'src/roles/worker',
+    'src/roles/storage',
+    'src/roles/storage/disk',
+    'src/config',
+    'src/plan',
+    'src/addons',
+    'src/net',
+  ];
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'boundaries-'));

@@ -33,8 +33,7 @@ export function gatewayDevice(config: Config, interfaces: readonly LocalInterfac
     if (nic.ip === undefined || nic.prefixLength === undefined) continue;
     if (subnetOf(nic.ip, nic.prefixLength) !== subnetOf(gateway, nic.prefixLength)) continue;
     const mac = nic.mac?.toLowerCase();
-    const local =
-      (mac ? interfaces.find((i) => i.mac.toLowerCase() === mac) : undefined) ?? interfaces.find((i) => i.ipv4.includes(nic.ip as string));
+    const local = (mac ? interfaces.find((i) => i.mac.toLowerCase() === mac) : undefined) ?? interfaces.find((i) => i.ipv4.includes(nic.ip as string));
     return local?.name ?? nic.name;
   }
   return 'eth0';

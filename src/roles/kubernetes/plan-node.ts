@@ -110,10 +110,7 @@ export function restartPlan(role: K8sRole, facts: KubernetesFacts, node: NodeIde
   // A READY node whose address changed would rejoin under another name or break etcd: stop and say so.
   const published = facts.cluster.self.userTemplate[ONEGATE_K8S_NODE_NAME];
   if (published && published !== node.nodeName) {
-    throw new RuntimeProblem(
-      'ONEKE_NODE_IDENTITY_CHANGED',
-      `this node joined as ${published} but its address is now ${node.ip} (${node.nodeName}); RKE2 is not started`,
-    );
+    throw new RuntimeProblem('ONEKE_NODE_IDENTITY_CHANGED', `this node joined as ${published} but its address is now ${node.ip} (${node.nodeName}); RKE2 is not started`);
   }
   return nodePlan(role, { kind: 'restart', reason }, [...nodeSetup(facts, node.nodeName), ...start], warnings);
 }

@@ -82,11 +82,7 @@ export function agentConfig(config: Config, nodeName: string, token: string, sto
 export function proxyEnvironment(config: Config): string | undefined {
   const { http, https, noProxy } = config.k8s.proxy;
   if (!http && !https) return undefined;
-  const lines = [
-    ...(http ? [`HTTP_PROXY=${http}`] : []),
-    ...(https ? [`HTTPS_PROXY=${https}`] : []),
-    `NO_PROXY=${noProxy.join(',')}`,
-  ];
+  const lines = [...(http ? [`HTTP_PROXY=${http}`] : []), ...(https ? [`HTTPS_PROXY=${https}`] : []), `NO_PROXY=${noProxy.join(',')}`];
   return `${lines.join('\n')}\n`;
 }
 

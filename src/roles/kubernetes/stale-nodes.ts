@@ -119,8 +119,6 @@ export function staleNodes(k8sNodeNames: readonly string[], service: ServiceReco
   const result = claimedNames(service, options.selfVmId);
   if ('refuse' in result) return result;
   const ready = new Set(options.readyNodes ?? []);
-  const stale = [...new Set(k8sNodeNames)]
-    .filter((name) => isCandidateName(name) && !result.claimed.has(name) && name !== options.selfNodeName)
-    .sort();
+  const stale = [...new Set(k8sNodeNames)].filter((name) => isCandidateName(name) && !result.claimed.has(name) && name !== options.selfNodeName).sort();
   return { delete: stale.filter((name) => !ready.has(name)), keptReady: stale.filter((name) => ready.has(name)) };
 }

@@ -4,19 +4,7 @@ import type { LoadBalancer } from '../../config/config.ts';
 import { RuntimeProblem } from '../../errors.ts';
 import { ONEGATE_K8S_MASTER, ONEGATE_K8S_TOKEN, ONEKE_KUBECONFIG } from '../../onegate/keys.ts';
 import type { Action, Plan, Value } from '../../plan/plan.ts';
-import {
-  backendKeys,
-  identity,
-  joinDecision,
-  joinPrefix,
-  nodePlan,
-  requireSettings,
-  restartPlan,
-  unexpectedDecision,
-  waitAction,
-  waitPlan,
-  type KubernetesFacts,
-} from '../kubernetes/plan-node.ts';
+import { backendKeys, identity, joinDecision, joinPrefix, nodePlan, requireSettings, restartPlan, unexpectedDecision, waitAction, waitPlan, type KubernetesFacts } from '../kubernetes/plan-node.ts';
 import {
   API_PORT,
   RKE2_ADMIN_CERT,
@@ -49,7 +37,7 @@ function masterAfterStart(config: Config, ip: string, seconds: number): Action[]
     { kind: 'publish', keys: { [ONEGATE_K8S_MASTER]: ip, [ONEGATE_K8S_TOKEN]: token }, secret: [ONEGATE_K8S_TOKEN] },
     // A server behind the load balancer before it serves would take joins meant for the cluster
     // (rancher/rke2#5804): register only once its own API answers.
-    waitAction('this server\'s own API', { kind: 'https', url: `https://${ip}:${API_PORT}/readyz`, ...ADMIN_TLS }, seconds),
+    waitAction("this server's own API", { kind: 'https', url: `https://${ip}:${API_PORT}/readyz`, ...ADMIN_TLS }, seconds),
     { kind: 'publish', keys: backendKeys(config, [0, 1], ip, masterPort) },
     waitAction('the API through the control-plane endpoint', { kind: 'https', url: `${endpoint}/readyz`, ...ADMIN_TLS }, seconds),
     waitAction('every node to report KubeletReady', { kind: 'nodes-ready', url: `${endpoint}/api/v1/nodes`, ...ADMIN_TLS }, seconds),
@@ -96,33 +84,43 @@ export function planMaster(facts: KubernetesFacts): Plan {
     case 'initialise': {
       const existing = local.existingConfig;
       const token = existing.token ?? local.newToken;
-      return nodePlan('master', { kind: 'initialise', reason: decision.reason }, [
-        ...joinPrefix(facts, nodeName, [], RKE2_SERVER_ENV),
-        ...addons(config, local.preparedManifests),
-        { kind: 'file', path: RKE2_CONFIG, mode: 0o600, content: initialServerConfig(config, nodeName, token, existing.server), secret: true },
-        { kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'start' },
-        waitAction('the cluster token of this server', { kind: 'file', path: RKE2_NODE_TOKEN }, seconds),
-        // From now on a reboot rejoins through the supervisor instead of creating a new cluster.
-        {
-          kind: 'file',
-          path: RKE2_CONFIG,
-          mode: 0o600,
-          content: rewrittenServerConfig(config, nodeName),
-          secret: true,
-          values: { NODE_TOKEN: { from: 'file', path: RKE2_NODE_TOKEN } },
-        },
-        ...masterAfterStart(config, ip, seconds),
-      ], warnings);
+      return nodePlan(
+        'master',
+        { kind: 'initialise', reason: decision.reason },
+        [
+          ...joinPrefix(facts, nodeName, [], RKE2_SERVER_ENV),
+          ...addons(config, local.preparedManifests),
+          { kind: 'file', path: RKE2_CONFIG, mode: 0o600, content: initialServerConfig(config, nodeName, token, existing.server), secret: true },
+          { kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'start' },
+          waitAction('the cluster token of this server', { kind: 'file', path: RKE2_NODE_TOKEN }, seconds),
+          // From now on a reboot rejoins through the supervisor instead of creating a new cluster.
+          {
+            kind: 'file',
+            path: RKE2_CONFIG,
+            mode: 0o600,
+            content: rewrittenServerConfig(config, nodeName),
+            secret: true,
+            values: { NODE_TOKEN: { from: 'file', path: RKE2_NODE_TOKEN } },
+          },
+          ...masterAfterStart(config, ip, seconds),
+        ],
+        warnings,
+      );
     }
     case 'join-server':
-      return nodePlan('master', { kind: 'join-server', reason: decision.reason }, [
-        ...joinPrefix(facts, nodeName, [], RKE2_SERVER_ENV),
-        ...addons(config, local.preparedManifests),
-        { kind: 'file', path: RKE2_CONFIG, mode: 0o600, content: joiningServerConfig(config, nodeName, decision.via.token ?? ''), secret: true },
-        { kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'start' },
-        waitAction('the cluster token of this server', { kind: 'file', path: RKE2_NODE_TOKEN }, seconds),
-        ...masterAfterStart(config, ip, seconds),
-      ], warnings);
+      return nodePlan(
+        'master',
+        { kind: 'join-server', reason: decision.reason },
+        [
+          ...joinPrefix(facts, nodeName, [], RKE2_SERVER_ENV),
+          ...addons(config, local.preparedManifests),
+          { kind: 'file', path: RKE2_CONFIG, mode: 0o600, content: joiningServerConfig(config, nodeName, decision.via.token ?? ''), secret: true },
+          { kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'start' },
+          waitAction('the cluster token of this server', { kind: 'file', path: RKE2_NODE_TOKEN }, seconds),
+          ...masterAfterStart(config, ip, seconds),
+        ],
+        warnings,
+      );
     case 'join-agent':
       return unexpectedDecision('master', decision);
   }

@@ -1,15 +1,5 @@
 import type { Plan } from '../../plan/plan.ts';
-import {
-  identity,
-  joinDecision,
-  joinPrefix,
-  nodePlan,
-  requireSettings,
-  restartPlan,
-  unexpectedDecision,
-  waitPlan,
-  type KubernetesFacts,
-} from '../kubernetes/plan-node.ts';
+import { identity, joinDecision, joinPrefix, nodePlan, requireSettings, restartPlan, unexpectedDecision, waitPlan, type KubernetesFacts } from '../kubernetes/plan-node.ts';
 import { RKE2_AGENT_ENV, RKE2_AGENT_UNIT, RKE2_CONFIG, RKE2_SERVER_UNIT } from '../kubernetes/paths.ts';
 import { agentConfig } from '../kubernetes/rke2-config.ts';
 import { planStorageDiskWithWarnings } from './disk/index.ts';
@@ -28,17 +18,25 @@ export function planStorage(facts: KubernetesFacts): Plan {
   const { ip, nodeName } = identity(facts);
   switch (decision.kind) {
     case 'restart':
-      return restartPlan('storage', facts, { ip, nodeName }, decision.reason, [
-        ...disk.actions,
-        { kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'mask' },
-        { kind: 'service', unit: RKE2_AGENT_UNIT, operation: 'start' },
-      ], disk.warnings);
+      return restartPlan(
+        'storage',
+        facts,
+        { ip, nodeName },
+        decision.reason,
+        [...disk.actions, { kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'mask' }, { kind: 'service', unit: RKE2_AGENT_UNIT, operation: 'start' }],
+        disk.warnings,
+      );
     case 'join-agent':
-      return nodePlan('storage', { kind: 'join-agent', reason: decision.reason }, [
-        ...joinPrefix(facts, nodeName, [...disk.actions, { kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'mask' }], RKE2_AGENT_ENV),
-        { kind: 'file', path: RKE2_CONFIG, mode: 0o600, content: agentConfig(config, nodeName, decision.via.token ?? '', true), secret: true },
-        { kind: 'service', unit: RKE2_AGENT_UNIT, operation: 'start' },
-      ], disk.warnings);
+      return nodePlan(
+        'storage',
+        { kind: 'join-agent', reason: decision.reason },
+        [
+          ...joinPrefix(facts, nodeName, [...disk.actions, { kind: 'service', unit: RKE2_SERVER_UNIT, operation: 'mask' }], RKE2_AGENT_ENV),
+          { kind: 'file', path: RKE2_CONFIG, mode: 0o600, content: agentConfig(config, nodeName, decision.via.token ?? '', true), secret: true },
+          { kind: 'service', unit: RKE2_AGENT_UNIT, operation: 'start' },
+        ],
+        disk.warnings,
+      );
     default:
       return unexpectedDecision('storage', decision);
   }

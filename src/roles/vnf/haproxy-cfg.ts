@@ -46,22 +46,26 @@ export type HaproxyLogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | '
 
 export interface HaproxyInput {
   readonly loadBalancers: readonly LoadBalancer[];
-  readonly stats?: {
-    /** Path of the runtime API socket (`level admin`, mode 0600), e.g. /run/haproxy/admin.sock. */
-    readonly socket?: string | undefined;
-    /** An HTTP stats page at http://ip:port/. */
-    readonly http?: { readonly ip: string; readonly port: number } | undefined;
-  } | undefined;
-  readonly global?: {
-    /** Default `notice`: server state changes, not every connection. */
-    readonly logLevel?: HaproxyLogLevel | undefined;
-    readonly maxconn?: number | undefined;
-    /** Drop privileges to this user and group after binding (the VNF uses `haproxy`). */
-    readonly user?: string | undefined;
-    readonly group?: string | undefined;
-    /** Default 900 (15 minutes). */
-    readonly hardStopAfterSeconds?: number | undefined;
-  } | undefined;
+  readonly stats?:
+    | {
+        /** Path of the runtime API socket (`level admin`, mode 0600), e.g. /run/haproxy/admin.sock. */
+        readonly socket?: string | undefined;
+        /** An HTTP stats page at http://ip:port/. */
+        readonly http?: { readonly ip: string; readonly port: number } | undefined;
+      }
+    | undefined;
+  readonly global?:
+    | {
+        /** Default `notice`: server state changes, not every connection. */
+        readonly logLevel?: HaproxyLogLevel | undefined;
+        readonly maxconn?: number | undefined;
+        /** Drop privileges to this user and group after binding (the VNF uses `haproxy`). */
+        readonly user?: string | undefined;
+        readonly group?: string | undefined;
+        /** Default 900 (15 minutes). */
+        readonly hardStopAfterSeconds?: number | undefined;
+      }
+    | undefined;
 }
 
 const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
@@ -139,7 +143,10 @@ export function renderHaproxyCfg(input: HaproxyInput): string {
 
   const lines = ['# Written by oneke (VNF role). Local changes are overwritten.', '', 'global', `    log stdout format raw local0 ${logLevel}`];
   if (global.maxconn !== undefined) lines.push(`    maxconn ${assertIntegerIn(global.maxconn, 1, 10_000_000, 'maxconn')}`);
-  for (const [key, value] of [['user', global.user], ['group', global.group]] as const) {
+  for (const [key, value] of [
+    ['user', global.user],
+    ['group', global.group],
+  ] as const) {
     if (value === undefined) continue;
     if (!SAFE_USER.test(value)) throw new InternalError(`HAProxy ${key} ${JSON.stringify(value)} is not a plain account name`);
     lines.push(`    ${key} ${value}`);

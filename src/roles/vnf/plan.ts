@@ -66,7 +66,8 @@ export function vrrpPlan(config: Config, serviceId?: number): VrrpPlan {
   const carriers = eligible.filter((e) => !e.settings.skip).sort((a, b) => Number(a.nic.ip === undefined) - Number(b.nic.ip === undefined) || a.nic.index - b.nic.index);
   const adopted = new Map<string, { vips: { address: string; interface: string }[]; routes: NonNullable<VrrpInstance['routes']>[number][] }>();
   const stranded: string[] = [];
-  const routesOf = (e: (typeof eligible)[number]) => (e.nic.ip === undefined && e.nic.gateway !== undefined && e.vips.length > 0 ? [{ destination: '0.0.0.0/0', via: e.nic.gateway, interface: e.nic.name }] : []);
+  const routesOf = (e: (typeof eligible)[number]) =>
+    e.nic.ip === undefined && e.nic.gateway !== undefined && e.vips.length > 0 ? [{ destination: '0.0.0.0/0', via: e.nic.gateway, interface: e.nic.name }] : [];
   for (const skipped of eligible.filter((e) => e.settings.skip && e.vips.length > 0)) {
     const carrier = carriers.find((c) => c.vrid === skipped.vrid);
     if (carrier === undefined) {
@@ -128,10 +129,15 @@ function checkHaproxyInterfaces(config: Config): void {
   for (const lb of config.loadBalancers) {
     if (lb.ip === undefined) continue;
     const ip = resolvePlaceholder(lb.ip, nics, `ONEAPP_VNF_HAPROXY_LB${lb.index}_IP`);
-    const owner = config.nics.find((nic) => nic.ip === ip || nic.vips.some((v) => v.address === ip) || nic.vrouterIp === ip)
-      ?? config.nics.find((nic) => nic.ip !== undefined && nic.prefixLength !== undefined && subnetOf(nic.ip, nic.prefixLength) === subnetOf(ip, nic.prefixLength));
+    const owner =
+      config.nics.find((nic) => nic.ip === ip || nic.vips.some((v) => v.address === ip) || nic.vrouterIp === ip) ??
+      config.nics.find((nic) => nic.ip !== undefined && nic.prefixLength !== undefined && subnetOf(nic.ip, nic.prefixLength) === subnetOf(ip, nic.prefixLength));
     if (owner === undefined || !selected.has(owner.name)) {
-      issues.push({ variable: `ONEAPP_VNF_HAPROXY_LB${lb.index}_IP`, shown: lb.ip, expected: `an address of ONEAPP_VNF_HAPROXY_INTERFACES (${[...selected].join(', ') || 'none'})${owner ? `, not of ${owner.name}` : ''}` });
+      issues.push({
+        variable: `ONEAPP_VNF_HAPROXY_LB${lb.index}_IP`,
+        shown: lb.ip,
+        expected: `an address of ONEAPP_VNF_HAPROXY_INTERFACES (${[...selected].join(', ') || 'none'})${owner ? `, not of ${owner.name}` : ''}`,
+      });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);
@@ -226,7 +232,12 @@ export function planVnf(facts: RoleFacts<VnfLocal>): Plan {
     actions.push({ kind: 'service', unit: UNBOUND_UNIT, operation: 'restart' });
   }
 
-  const what = [instances.length > 0 ? `${instances.length} VRRP instance(s)` : 'no VIP', haproxy.text ? 'HAProxy' : 'no load balancer', forward ? 'routing' : 'no routing', dnsWhy ? `DNS (${dnsWhy})` : 'no DNS'];
+  const what = [
+    instances.length > 0 ? `${instances.length} VRRP instance(s)` : 'no VIP',
+    haproxy.text ? 'HAProxy' : 'no load balancer',
+    forward ? 'routing' : 'no routing',
+    dnsWhy ? `DNS (${dnsWhy})` : 'no DNS',
+  ];
   return {
     role: 'vnf',
     decision: { kind: ready ? 'restart' : 'configure', reason: `${ready ? 'READY already: re-render from the context and start' : 'configure the VNF'}: ${what.join(', ')}` },

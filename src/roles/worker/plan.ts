@@ -1,17 +1,6 @@
 import type { LoadBalancer } from '../../config/config.ts';
 import type { Plan } from '../../plan/plan.ts';
-import {
-  backendKeys,
-  identity,
-  joinDecision,
-  joinPrefix,
-  nodePlan,
-  requireSettings,
-  restartPlan,
-  unexpectedDecision,
-  waitPlan,
-  type KubernetesFacts,
-} from '../kubernetes/plan-node.ts';
+import { backendKeys, identity, joinDecision, joinPrefix, nodePlan, requireSettings, restartPlan, unexpectedDecision, waitPlan, type KubernetesFacts } from '../kubernetes/plan-node.ts';
 import { NODEPORT_OFFSET, RKE2_AGENT_ENV, RKE2_AGENT_UNIT, RKE2_CONFIG, RKE2_SERVER_UNIT } from '../kubernetes/paths.ts';
 import { agentConfig } from '../kubernetes/rke2-config.ts';
 

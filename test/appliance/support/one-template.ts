@@ -8,9 +8,7 @@
 // Attribute names are case-insensitive in OpenNebula; they are returned in upper case. A name may
 // repeat (several DISK), so the result is the list of attributes in file order.
 
-export type OneAttribute =
-  | { readonly name: string; readonly kind: 'single'; readonly value: string }
-  | { readonly name: string; readonly kind: 'vector'; readonly pairs: ReadonlyMap<string, string> };
+export type OneAttribute = { readonly name: string; readonly kind: 'single'; readonly value: string } | { readonly name: string; readonly kind: 'vector'; readonly pairs: ReadonlyMap<string, string> };
 
 export class OneTemplateSyntaxError extends Error {
   constructor(message: string, text: string, offset: number) {

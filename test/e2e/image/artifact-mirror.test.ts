@@ -39,7 +39,10 @@ const installEnv = () => ({ ...mirror.installEnv, ONEKE_ARTIFACT_MIRROR: served.
 
 describe('the stand-in artefact mirror', () => {
   test('holds every file install asks for, listed with its checksum', async () => {
-    const listed = (await fs.readFile(mirror.sha256sums, 'utf8')).trim().split('\n').map((line) => line.split('  ')[1]);
+    const listed = (await fs.readFile(mirror.sha256sums, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => line.split('  ')[1]);
     for (const artifact of mirrorArtifacts(mirror.arch)) {
       expect(listed).toContain(artifact.file);
       expect((await fs.stat(path.join(mirror.dir, artifact.file))).size).toBeGreaterThan(0);

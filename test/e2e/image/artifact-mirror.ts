@@ -411,7 +411,9 @@ function readme(arch: Arch, artifacts: readonly Artifact[]): string {
     'Nothing here is RKE2, Helm or a real chart: the files carry the names `oneke install` downloads,',
     'in the layouts it unpacks, so that the install path runs offline. Serve this folder and give',
     'install ONEKE_ARTIFACT_MIRROR=<url>, ONEKE_ARTIFACT_SHA256SUMS=<this folder>/SHA256SUMS and',
-    `${Object.entries(INSTALL_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}.`,
+    `${Object.entries(INSTALL_ENV)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}.`,
     '',
     `Files (${arch}):`,
     ...artifacts.map((a) => `  ${a.file}: stand-in for ${a.label}`),
@@ -459,4 +461,3 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.reso
     process.exit(1);
   });
 }
-

@@ -93,7 +93,9 @@ export async function makeOneContextStandin(work: string): Promise<string> {
       '',
     ].join('\n'),
   );
-  await fs.writeFile(path.join(tree, 'etc/one-context.d/net-99-report-ready'), '#!/bin/sh\n# one-context stand-in of the oneke tests: the packaged hook, diverted by install-appliance.sh.\nexit 0\n', { mode: 0o755 });
+  await fs.writeFile(path.join(tree, 'etc/one-context.d/net-99-report-ready'), '#!/bin/sh\n# one-context stand-in of the oneke tests: the packaged hook, diverted by install-appliance.sh.\nexit 0\n', {
+    mode: 0o755,
+  });
   await fs.writeFile(path.join(tree, 'usr/share/doc/one-context/README'), 'A stand-in for one-context made by the oneke tests (test/e2e/image/image-build.ts).\n');
   const deb = path.join(work, 'one-context-standin.deb');
   await run('dpkg-deb', ['--root-owner-group', '--build', tree, deb], { timeout: 60_000 });
@@ -302,13 +304,36 @@ export async function bootAndCheck(image: string, base: BaseImage, work: string,
     const child = spawn(
       QEMU,
       [
-        '-machine', 'pc', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',
-        '-display', 'none', '-nodefaults', '-no-reboot',
-        '-serial', `file:${consoleLog}`,
-        '-kernel', base.kernel, '-initrd', base.initrd, '-append', append,
-        '-drive', `file=${image},if=virtio,format=qcow2,snapshot=on`,
-        '-drive', `file=${script},if=virtio,format=raw,readonly=on`,
-        '-netdev', 'user,id=n0,restrict=on', '-device', 'virtio-net-pci,netdev=n0',
+        '-machine',
+        'pc',
+        '-accel',
+        'tcg',
+        '-cpu',
+        'max',
+        '-smp',
+        '2',
+        '-m',
+        '1024',
+        '-display',
+        'none',
+        '-nodefaults',
+        '-no-reboot',
+        '-serial',
+        `file:${consoleLog}`,
+        '-kernel',
+        base.kernel,
+        '-initrd',
+        base.initrd,
+        '-append',
+        append,
+        '-drive',
+        `file=${image},if=virtio,format=qcow2,snapshot=on`,
+        '-drive',
+        `file=${script},if=virtio,format=raw,readonly=on`,
+        '-netdev',
+        'user,id=n0,restrict=on',
+        '-device',
+        'virtio-net-pci,netdev=n0',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -26,7 +26,9 @@ describe.skipIf(unavailable !== undefined)(`packer build of the image from the l
     build = await buildImage({ work, base, binary: await ensureBinary(), say });
     files = await inspectImageFiles(build.image, work);
     boot = await bootAndCheck(build.image, base, work);
-    say(`image ${(files.fileBytes / 1048576).toFixed(0)} MiB (virtual ${(files.virtualBytes / 1048576).toFixed(0)} MiB); packer ${build.packerSeconds.toFixed(0)} s, boot check ${boot.seconds.toFixed(0)} s`);
+    say(
+      `image ${(files.fileBytes / 1048576).toFixed(0)} MiB (virtual ${(files.virtualBytes / 1048576).toFixed(0)} MiB); packer ${build.packerSeconds.toFixed(0)} s, boot check ${boot.seconds.toFixed(0)} s`,
+    );
   }, 30 * 60_000);
 
   afterAll(async () => {

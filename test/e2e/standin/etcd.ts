@@ -38,14 +38,22 @@ export function startEtcd(options: EtcdStart): EtcdProcess {
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const out = fs.openSync(options.logFile, 'a');
   const args = [
-    '--name', options.name,
-    '--data-dir', options.dataDir,
-    '--listen-client-urls', `${clientUrl(options.ip)},${LOCAL_CLIENT}`,
-    '--advertise-client-urls', clientUrl(options.ip),
-    '--listen-peer-urls', peerUrl(options.ip),
-    '--initial-advertise-peer-urls', peerUrl(options.ip),
-    '--logger', 'zap',
-    '--log-outputs', 'stderr',
+    '--name',
+    options.name,
+    '--data-dir',
+    options.dataDir,
+    '--listen-client-urls',
+    `${clientUrl(options.ip)},${LOCAL_CLIENT}`,
+    '--advertise-client-urls',
+    clientUrl(options.ip),
+    '--listen-peer-urls',
+    peerUrl(options.ip),
+    '--initial-advertise-peer-urls',
+    peerUrl(options.ip),
+    '--logger',
+    'zap',
+    '--log-outputs',
+    'stderr',
   ];
   if (options.initialCluster) args.push('--initial-cluster', options.initialCluster, '--initial-cluster-state', options.initialState ?? 'new');
   // Same process group as the stand-in: a unit stop (a group kill) takes etcd with it, like a pod of the node.
@@ -146,7 +154,9 @@ export class EtcdClient {
       }
       return parsed as T;
     }
-    throw new EtcdError(`no etcd answered at ${this.endpoints.join(', ')}: ${lastError instanceof Error ? (lastError.cause instanceof Error ? lastError.cause.message : lastError.message) : String(lastError)}`);
+    throw new EtcdError(
+      `no etcd answered at ${this.endpoints.join(', ')}: ${lastError instanceof Error ? (lastError.cause instanceof Error ? lastError.cause.message : lastError.message) : String(lastError)}`,
+    );
   }
 
   async get(key: string): Promise<Kv | undefined> {

@@ -21,17 +21,7 @@ interface Subject {
 }
 
 function cnf(subject: Subject, extensions: string[]): string {
-  return [
-    '[req]',
-    'distinguished_name = dn',
-    'prompt = no',
-    '[dn]',
-    ...(subject.org ? [`O = ${subject.org}`] : []),
-    `CN = ${subject.cn}`,
-    '[ext]',
-    ...extensions,
-    '',
-  ].join('\n');
+  return ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', ...(subject.org ? [`O = ${subject.org}`] : []), `CN = ${subject.cn}`, '[ext]', ...extensions, ''].join('\n');
 }
 
 /** Runs `openssl req -x509` in a private temp folder and returns the PEMs it made. */
@@ -55,7 +45,11 @@ async function request(subject: Subject, extensions: string[], days: number, ca?
 }
 
 export function createCa(): Promise<KeyPair> {
-  return request({ cn: `rke2-server-ca@${Math.floor(Date.now() / 1000)}` }, ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign,digitalSignature', 'subjectKeyIdentifier = hash'], 3650);
+  return request(
+    { cn: `rke2-server-ca@${Math.floor(Date.now() / 1000)}` },
+    ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign,digitalSignature', 'subjectKeyIdentifier = hash'],
+    3650,
+  );
 }
 
 function sanList(names: readonly string[]): string {
@@ -67,7 +61,13 @@ function sanList(names: readonly string[]): string {
 export function issueServing(ca: KeyPair, sans: readonly string[]): Promise<KeyPair> {
   return request(
     { cn: 'kube-apiserver' },
-    ['basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment', 'extendedKeyUsage = serverAuth', `subjectAltName = ${sanList(sans)}`, 'authorityKeyIdentifier = keyid'],
+    [
+      'basicConstraints = critical,CA:FALSE',
+      'keyUsage = critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage = serverAuth',
+      `subjectAltName = ${sanList(sans)}`,
+      'authorityKeyIdentifier = keyid',
+    ],
     365,
     ca,
   );
@@ -75,7 +75,12 @@ export function issueServing(ca: KeyPair, sans: readonly string[]): Promise<KeyP
 
 /** RKE2's client-admin: system:admin in system:masters. */
 export function issueAdmin(ca: KeyPair): Promise<KeyPair> {
-  return request({ cn: 'system:admin', org: 'system:masters' }, ['basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment', 'extendedKeyUsage = clientAuth', 'authorityKeyIdentifier = keyid'], 365, ca);
+  return request(
+    { cn: 'system:admin', org: 'system:masters' },
+    ['basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment', 'extendedKeyUsage = clientAuth', 'authorityKeyIdentifier = keyid'],
+    365,
+    ca,
+  );
 }
 
 /** A throwaway self-signed certificate for the supervisor port before this server has the cluster's CA. */

@@ -117,7 +117,10 @@ export async function nodeList(etcd: EtcdClient): Promise<Record<string, unknown
   const [nodes, leases] = await Promise.all([etcd.list(NODES), etcd.list(LEASES)]);
   const leaseOf = new Map(leases.map((kv) => [kv.key.slice(LEASES.length), Number(kv.value)]));
   const now = Date.now();
-  const items = nodes.map((kv) => JSON.parse(kv.value) as NodeRecord).sort((a, b) => a.name.localeCompare(b.name)).map((record) => nodeObject(record, leaseOf.get(record.name), now));
+  const items = nodes
+    .map((kv) => JSON.parse(kv.value) as NodeRecord)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((record) => nodeObject(record, leaseOf.get(record.name), now));
   return { kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(now) }, items };
 }
 

@@ -593,7 +593,10 @@ export class Rke2Server {
 
 /** The Table `kubectl get nodes` prints: NAME, STATUS, ROLES, AGE, VERSION. */
 function nodeTable(list: Record<string, unknown>, now = Date.now()): Record<string, unknown> {
-  type Node = { metadata: { name: string; labels?: Record<string, string>; creationTimestamp: string }; status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string } } };
+  type Node = {
+    metadata: { name: string; labels?: Record<string, string>; creationTimestamp: string };
+    status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string } };
+  };
   const age = (since: string) => {
     const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
     return s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
@@ -601,7 +604,9 @@ function nodeTable(list: Record<string, unknown>, now = Date.now()): Record<stri
   const columns = ['Name', 'Status', 'Roles', 'Age', 'Version'].map((name) => ({ name, type: 'string', format: name === 'Name' ? 'name' : '', description: '', priority: 0 }));
   const rows = (list.items as Node[]).map((node) => {
     const ready = node.status.conditions.find((c) => c.type === 'Ready')?.status;
-    const roles = Object.keys(node.metadata.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice('node-role.kubernetes.io/'.length));
+    const roles = Object.keys(node.metadata.labels ?? {})
+      .filter((l) => l.startsWith('node-role.kubernetes.io/'))
+      .map((l) => l.slice('node-role.kubernetes.io/'.length));
     const cells = [node.metadata.name, ready === 'True' ? 'Ready' : 'NotReady', roles.sort().join(',') || '<none>', age(node.metadata.creationTimestamp), node.status.nodeInfo.kubeletVersion];
     return { cells, object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: node.metadata } };
   });

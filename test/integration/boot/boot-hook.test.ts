@@ -44,24 +44,35 @@ describe.skipIf(!isRoot())(`the boot hook on a VNF VM (${isRoot() ? 'root' : NEE
     const context = path.join(dir, 'context.sh');
     const hook = async (vars: Record<string, string>) => {
       await fs.writeFile(context, contextSh({ ...VNF_CONTEXT, ONEGATE_ENDPOINT: onegate.url, TOKENTXT: token, REPORT_READY: 'YES', ...vars }));
-      return net.run(ns, 'env', [`ONEKE_BIN=${BINARY}`, `ONEKE_ARGS=--root ${root} --context ${context}`, `ONEKE_SYSTEMCTL=${systemctl.path}`, `ONEKE_HOOK_LOG=${root}/var/log/one-appliance/one-context-hook.log`, 'bash', HOOK, 'network'], { reject: false, timeoutMs: 60_000 });
+      return net.run(
+        ns,
+        'env',
+        [
+          `ONEKE_BIN=${BINARY}`,
+          `ONEKE_ARGS=--root ${root} --context ${context}`,
+          `ONEKE_SYSTEMCTL=${systemctl.path}`,
+          `ONEKE_HOOK_LOG=${root}/var/log/one-appliance/one-context-hook.log`,
+          'bash',
+          HOOK,
+          'network',
+        ],
+        { reject: false, timeoutMs: 60_000 },
+      );
     };
 
     const boot = await hook({});
     expect(boot.exitCode, boot.stderr).toBe(0);
     expect(await fs.readFile(path.join(root, 'etc/one-appliance/status'), 'utf8')).toBe('bootstrap_success\n');
-    const record = JSON.parse(await fs.readFile(path.join(root, 'etc/one-appliance/oneke-status.json'), 'utf8')) as { role: string; steps: Record<string, { state: string; startedAt: string; finishedAt: string }> };
+    const record = JSON.parse(await fs.readFile(path.join(root, 'etc/one-appliance/oneke-status.json'), 'utf8')) as {
+      role: string;
+      steps: Record<string, { state: string; startedAt: string; finishedAt: string }>;
+    };
     expect(record.role).toBe('vnf');
     expect(record.steps.configure?.state).toBe('success');
     expect(record.steps.bootstrap?.state).toBe('success');
     expect((record.steps.configure?.finishedAt ?? 'z') <= (record.steps.bootstrap?.startedAt ?? '')).toBe(true);
     expect(await vmSeenFrom(net, ns, onegate.url, 0, token)).toMatchObject({ READY: 'YES', ONEKE_STATUS: 'success' });
-    expect(await systemctl.calls()).toEqual([
-      'reload-or-restart keepalived.service',
-      'reload-or-restart haproxy.service',
-      'restart oneke-vnf-sync.service',
-      'restart unbound.service',
-    ]);
+    expect(await systemctl.calls()).toEqual(['reload-or-restart keepalived.service', 'reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'restart unbound.service']);
     // Really applied inside the VM's namespace: forwarding, our nftables table, the masquerade.
     expect((await net.run(ns, 'sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
     expect((await net.run(ns, 'nft', ['list', 'table', 'ip', 'oneke'])).stdout).toMatch(/oifname "eth0" masquerade/);

@@ -19,8 +19,7 @@ const MASTER = '10.1.0.10';
 const WORKER = '10.1.0.20';
 
 /** A GET of OneGate from inside `ns`: the HTTP status, or `no answer`. */
-const fetchScript = (url: string) =>
-  `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(3000) }).then((r) => console.log(r.status), () => console.log('no answer'))`;
+const fetchScript = (url: string) => `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(3000) }).then((r) => console.log(r.status), () => console.log('no answer'))`;
 
 describe.skipIf(!isRoot())(`a worker behind the VNF (${isRoot() ? 'root' : NEEDS_ROOT})`, () => {
   test('without a route OneGate does not answer; oneke configure sets the route first and the worker joins', async () => {
@@ -74,7 +73,10 @@ describe.skipIf(!isRoot())(`a worker behind the VNF (${isRoot() ? 'root' : NEEDS
       }),
     );
     const systemctl = await recordingSystemctl(dir);
-    const configure = await net.run(node, 'env', [`ONEKE_SYSTEMCTL=${systemctl.path}`, BINARY, '--root', root, '--context', context, '--log-level', 'error', 'configure'], { reject: false, timeoutMs: 90_000 });
+    const configure = await net.run(node, 'env', [`ONEKE_SYSTEMCTL=${systemctl.path}`, BINARY, '--root', root, '--context', context, '--log-level', 'error', 'configure'], {
+      reject: false,
+      timeoutMs: 90_000,
+    });
     expect(configure.exitCode, configure.stderr).toBe(0);
 
     expect(await net.ip(node, ['route', 'show', 'default'])).toMatch(new RegExp(`^default via ${VNF_PRIVATE.replaceAll('.', '\\.')} dev eth0`));

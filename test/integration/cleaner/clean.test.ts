@@ -63,12 +63,15 @@ function capture(): Captured {
 async function vmRoot(emu: EmulatorHandle, vmId: number, options: { certs?: boolean | 'stranger'; logLevel?: string } = {}) {
   const certs = options.certs ?? true;
   const client = certs === 'stranger' ? fixtures.pki.stranger : fixtures.pki.admin;
-  const root = await tempRoot(
-    certs === false ? {} : { [RKE2_SERVER_CA]: fixtures.pki.serverCa, [RKE2_ADMIN_CERT]: client.cert, [RKE2_ADMIN_KEY]: client.key },
-  );
+  const root = await tempRoot(certs === false ? {} : { [RKE2_SERVER_CA]: fixtures.pki.serverCa, [RKE2_ADMIN_CERT]: client.cert, [RKE2_ADMIN_KEY]: client.key });
   const vars = { ...K8S_CONTEXT, ONEGATE_ENDPOINT: emu.url, VMID: String(vmId), TOKENTXT: emu.tokenOf(vmId) ?? '' };
   const context = join(root, 'context.sh');
-  await writeFile(context, `${Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n')}\n`);
+  await writeFile(
+    context,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join('\n')}\n`,
+  );
   const runtime = createRuntime({ root, context, logLevel: options.logLevel ?? 'silent' });
   return { root, runtime };
 }
@@ -110,7 +113,7 @@ describe('oneke clean', () => {
     expect(api.names()).toContain(nodeName(5));
   });
 
-  test("a node whose vm_info is null: deletes nothing, says why, exits 0", async () => {
+  test('a node whose vm_info is null: deletes nothing, says why, exits 0', async () => {
     const emu = await oneGate();
     const api = await kubeApi();
     emu.removeVm(3);
@@ -118,7 +121,7 @@ describe('oneke clean', () => {
     emu.nodeVmInfoNull(2);
     const run = await clean(emu, api);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('nothing deleted: node 0 of role worker (VM 2) has no vm_info in OneGate\'s answer\n');
+    expect(run.stdout).toBe("nothing deleted: node 0 of role worker (VM 2) has no vm_info in OneGate's answer\n");
     expect(api.stats.deleted).toEqual([]);
     expect(api.stats.lists).toBe(1);
 

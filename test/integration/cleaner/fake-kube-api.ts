@@ -33,8 +33,23 @@ export function makeTestPki(): TestPki {
   };
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const ca = (name: string, cn: string): void =>
-    openssl('req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${cn}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
   const leaf = (name: string, subject: string, signer: string, ext: string): void => {
     openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
     writeFileSync(join(dir, `${name}.ext`), ext);
@@ -43,7 +58,12 @@ export function makeTestPki(): TestPki {
   ca('server-ca', 'rke2-server-ca@test');
   ca('client-ca', 'rke2-client-ca@test');
   ca('other-ca', 'some other CA');
-  leaf('server', '/CN=kube-apiserver', 'server-ca', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes\n');
+  leaf(
+    'server',
+    '/CN=kube-apiserver',
+    'server-ca',
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes\n',
+  );
   const clientExt = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
   leaf('admin', '/O=system:masters/CN=system:admin', 'client-ca', clientExt);
   leaf('stranger', '/O=system:masters/CN=system:admin', 'other-ca', clientExt);

@@ -37,7 +37,13 @@ describe('dist/oneke', () => {
     expect(result.exitCode).toBe(2);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(6);
-    for (const variable of ['ONEAPP_VNF_HAPROXY_LB0_PORT="70000"', 'ONEAPP_VROUTER_ETH0_VIP0="10.0.0.300"', 'ONEAPP_K8S_CLUSTER_CIDR="10.42.0.0/99"', 'ONEAPP_K8S_CNI_PLUGIN="flannel"', 'ONEAPP_VNF_KEEPALIVED_PASSWORD=<hidden']) {
+    for (const variable of [
+      'ONEAPP_VNF_HAPROXY_LB0_PORT="70000"',
+      'ONEAPP_VROUTER_ETH0_VIP0="10.0.0.300"',
+      'ONEAPP_K8S_CLUSTER_CIDR="10.42.0.0/99"',
+      'ONEAPP_K8S_CNI_PLUGIN="flannel"',
+      'ONEAPP_VNF_KEEPALIVED_PASSWORD=<hidden',
+    ]) {
       expect(lines.filter((l) => l.startsWith(variable))).toHaveLength(1);
     }
     expect(lines.every((l) => !l.includes('    at '))).toBe(true); // no stack traces

@@ -18,7 +18,11 @@ describe('oneke plan --json is what test/fixtures/plans/ holds', () => {
     expect(kept).toEqual(cases.map((c) => path.basename(planFile(c))).sort());
   });
 
-  test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    expect(await runCase(c, work)).toBe(fs.readFileSync(planFile(c), 'utf8'));
-  }, 120_000);
+  test.each(cases.map((c) => [c.name, c] as const))(
+    '%s',
+    async (_name, c) => {
+      expect(await runCase(c, work)).toBe(fs.readFileSync(planFile(c), 'utf8'));
+    },
+    120_000,
+  );
 });

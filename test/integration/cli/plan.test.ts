@@ -37,7 +37,11 @@ async function plan(vmId: number, options: { masterPublished?: boolean; extra?: 
     ...options.vars,
   };
   await fs.writeFile(path.join(dir, 'context.sh'), contextSh(vars));
-  const result = await execa(BINARY, ['--root', root, '--log-level', 'error', '--context', path.join(dir, 'context.sh'), 'plan', '--json', '--onegate-snapshot', path.join(dir, 'state.json'), ...(options.extra ?? [])], { reject: false });
+  const result = await execa(
+    BINARY,
+    ['--root', root, '--log-level', 'error', '--context', path.join(dir, 'context.sh'), 'plan', '--json', '--onegate-snapshot', path.join(dir, 'state.json'), ...(options.extra ?? [])],
+    { reject: false },
+  );
   expect(result.exitCode, result.stderr).toBe(0);
   // plan changes nothing: the root is as empty as it was.
   expect(await fs.readdir(root)).toEqual([]);
@@ -62,8 +66,14 @@ describe('oneke plan --json from a OneGate snapshot', () => {
       'ONEGATE_K8S_NODE_NAME',
       'ONEGATE_K8S_MASTER',
       'ONEGATE_K8S_TOKEN',
-      'ONEGATE_HAPROXY_LB0_IP', 'ONEGATE_HAPROXY_LB0_PORT', 'ONEGATE_HAPROXY_LB0_SERVER_HOST', 'ONEGATE_HAPROXY_LB0_SERVER_PORT',
-      'ONEGATE_HAPROXY_LB1_IP', 'ONEGATE_HAPROXY_LB1_PORT', 'ONEGATE_HAPROXY_LB1_SERVER_HOST', 'ONEGATE_HAPROXY_LB1_SERVER_PORT',
+      'ONEGATE_HAPROXY_LB0_IP',
+      'ONEGATE_HAPROXY_LB0_PORT',
+      'ONEGATE_HAPROXY_LB0_SERVER_HOST',
+      'ONEGATE_HAPROXY_LB0_SERVER_PORT',
+      'ONEGATE_HAPROXY_LB1_IP',
+      'ONEGATE_HAPROXY_LB1_PORT',
+      'ONEGATE_HAPROXY_LB1_SERVER_HOST',
+      'ONEGATE_HAPROXY_LB1_SERVER_PORT',
       'ONEKE_KUBECONFIG',
     ]);
     expect(p.actions.find((a) => a.kind === 'hostname')).toEqual({ kind: 'hostname', name: 'oneke-ip-172-20-0-101' });
@@ -104,7 +114,9 @@ describe('oneke plan --json from a OneGate snapshot', () => {
   test('text output names the decision and every action', async () => {
     const dir = await tempRoot();
     await fs.writeFile(path.join(dir, 'c.sh'), contextSh({ VMID: '1', TOKENTXT: 'emulated-token-s10-vm1', ONEAPP_VROUTER_ETH0_VIP0: '192.168.150.86' }));
-    const result = await execa(BINARY, ['--root', dir, '--log-level', 'error', '--context', path.join(dir, 'c.sh'), 'plan', '--onegate-snapshot', 'test/fixtures/onegate/service-1-1-1-1.yaml'], { reject: false });
+    const result = await execa(BINARY, ['--root', dir, '--log-level', 'error', '--context', path.join(dir, 'c.sh'), 'plan', '--onegate-snapshot', 'test/fixtures/onegate/service-1-1-1-1.yaml'], {
+      reject: false,
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^role: {5}master\ndecision: initialise — /);
     expect(result.stdout).toContain('systemctl start rke2-server.service');

@@ -211,9 +211,7 @@ describe('air-gapped add-on images from a real registry', () => {
     expect(error).toBeInstanceOf(ImageDigestMismatchError);
     const message = (error as Error).message;
     expect(message).not.toContain('\n');
-    expect(message).toBe(
-      `digest mismatch for image ${reference} (from ${registry?.host}): expected sha256:${wrong}, the registry serves sha256:${pushed.get(reference)?.sha256}; nothing was copied`,
-    );
+    expect(message).toBe(`digest mismatch for image ${reference} (from ${registry?.host}): expected sha256:${wrong}, the registry serves sha256:${pushed.get(reference)?.sha256}; nothing was copied`);
     expect((error as ImageDigestMismatchError).exitCode).toBe(ExitCode.failure);
     const names = await listDir(path.join(root, RKE2_AIRGAP_IMAGES));
     expect(names.filter((n) => n.includes('speaker') || n.startsWith('.'))).toEqual([]);

@@ -93,11 +93,12 @@ beforeAll(async () => {
       ['bin', 'lib', 'share'],
     ),
   );
-  files.set(
-    `helm-v${HELM}-linux-${arch}.tar.gz`,
-    await makeTarGz('helm.tgz', { [`linux-${arch}/helm`]: '#!/bin/sh\necho fake helm\n', [`linux-${arch}/LICENSE.txt`]: 'x\n' }, [`linux-${arch}`]),
-  );
-  for (const [chart, version] of [['longhorn', '1.9.1'], ['metallb', '0.15.2'], ['traefik', '37.1.0']]) {
+  files.set(`helm-v${HELM}-linux-${arch}.tar.gz`, await makeTarGz('helm.tgz', { [`linux-${arch}/helm`]: '#!/bin/sh\necho fake helm\n', [`linux-${arch}/LICENSE.txt`]: 'x\n' }, [`linux-${arch}`]));
+  for (const [chart, version] of [
+    ['longhorn', '1.9.1'],
+    ['metallb', '0.15.2'],
+    ['traefik', '37.1.0'],
+  ]) {
     files.set(`${chart}-${version}.tgz`, await makeTarGz(`${chart}.tgz`, { [`${chart}/Chart.yaml`]: `name: ${chart}\nversion: ${version}\n` }, [chart!]));
   }
   for (const set of ['core', 'canal', 'calico', 'cilium', 'multus']) files.set(`rke2-images-${set}.linux-${arch}.tar.zst`, randomBytes(64 * 1024 + 7));
@@ -188,7 +189,10 @@ function runFor(root: string, overrides: { env?: Record<string, string>; sums?: 
 
 async function listTree(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 const at = (root: string, vmPath: string) => path.join(root, vmPath);
@@ -223,11 +227,7 @@ describe('oneke install from a mirror', () => {
     for (const name of images) expect((await fs.readFile(at(root, `/var/lib/rancher/rke2/agent/images/${name}`))).equals(files.get(name)!)).toBe(true);
 
     // The manifests embed the very archives.
-    expect(result.manifests).toEqual([
-      '/var/lib/one-appliance/manifests/one-longhorn.yaml',
-      '/var/lib/one-appliance/manifests/one-metallb.yaml',
-      '/var/lib/one-appliance/manifests/one-traefik.yaml',
-    ]);
+    expect(result.manifests).toEqual(['/var/lib/one-appliance/manifests/one-longhorn.yaml', '/var/lib/one-appliance/manifests/one-metallb.yaml', '/var/lib/one-appliance/manifests/one-traefik.yaml']);
     const longhorn = parseAllDocuments(await fs.readFile(at(root, '/var/lib/one-appliance/manifests/one-longhorn.yaml'), 'utf8')).map((d) => d.toJS());
     expect(longhorn.map((d) => d.kind)).toEqual(['HelmChart', 'StorageClass']);
     expect(Buffer.from(longhorn[0].spec.chartContent, 'base64').equals(files.get('longhorn-1.9.1.tgz')!)).toBe(true);
@@ -295,7 +295,13 @@ describe('oneke install from a mirror', () => {
     mirror.reset();
     const root = await tempRoot();
     const partial = path.join(fixtures, 'partial.txt');
-    await fs.writeFile(partial, [...files].filter(([n]) => !n.startsWith('metallb')).map(([n, b]) => `${sha256(b)}  ${n}\n`).join(''));
+    await fs.writeFile(
+      partial,
+      [...files]
+        .filter(([n]) => !n.startsWith('metallb'))
+        .map(([n, b]) => `${sha256(b)}  ${n}\n`)
+        .join(''),
+    );
 
     const error = await install(runFor(root, { sums: partial })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnverifiableArtifactsError);

@@ -55,7 +55,12 @@ describe('join order against the emulator and a stand-in for RKE2', () => {
     const servers = cluster.joins.filter((j) => j.kind !== 'agent').map((j) => j.vmId);
     expect(servers).toEqual([1, 2, 3]); // by VM ID
     expect(cluster.joins.find((j) => j.vmId === 1)?.kind).toBe('initialise');
-    expect(cluster.joins.filter((j) => j.kind === 'agent').map((j) => j.vmId).sort()).toEqual([4, 5]);
+    expect(
+      cluster.joins
+        .filter((j) => j.kind === 'agent')
+        .map((j) => j.vmId)
+        .sort(),
+    ).toEqual([4, 5]);
 
     // Every master published itself; the kubeconfig points at the control-plane endpoint.
     for (const id of [1, 2, 3]) {

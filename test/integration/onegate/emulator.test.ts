@@ -66,7 +66,14 @@ describe('OneGate emulator', () => {
 
   it('answers 400 to unknown paths and methods, before any auth', async () => {
     const emu = await emulator();
-    for (const [method, path] of [['GET', '/'], ['GET', '/vm/'], ['POST', '/vm'], ['DELETE', '/vms/1'], ['GET', '/vrouter'], ['PUT', '/service']] as const) {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/vm/'],
+      ['POST', '/vm'],
+      ['DELETE', '/vms/1'],
+      ['GET', '/vrouter'],
+      ['PUT', '/service'],
+    ] as const) {
       const res = await raw(emu, method, path, { token: null });
       expect([method, path, res.status, res.body]).toEqual([method, path, 400, "OneGate server doesn't support this feature"]);
     }
@@ -170,7 +177,9 @@ describe('OneGate emulator', () => {
 
   it('closes with requests still delayed', async () => {
     const emu = await emulator({ faults: { delayMs: { rate: 1, ms: 5_000 } } });
-    const pending = clientOf(emu, 1, { retry: { attempts: 1 } }).vmShow().catch((e: unknown) => e);
+    const pending = clientOf(emu, 1, { retry: { attempts: 1 } })
+      .vmShow()
+      .catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 50));
     await emu.close();
     // Had close waited for the delayed answer, the request would have succeeded.

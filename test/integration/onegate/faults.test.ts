@@ -11,9 +11,7 @@ describe('OneGate client under injected faults', () => {
     const updates: EmulatorUpdate[] = [];
     emu.onUpdate((u) => updates.push(u));
     const vmIds = [0, 1, 2, 3, 4];
-    const clients = vmIds.map((id) =>
-      clientOf(emu, id, { timeoutMs: 2_000, retry: { attempts: 14, initialMs: 1, maxMs: 8, deadlineMs: 30_000 } }),
-    );
+    const clients = vmIds.map((id) => clientOf(emu, id, { timeoutMs: 2_000, retry: { attempts: 14, initialMs: 1, maxMs: 8, deadlineMs: 30_000 } }));
 
     const calls = 200;
     let next = 0;

@@ -12,7 +12,13 @@ export function oneKeState(): EmulatorState {
     roles: [
       { name: 'vnf', vms: [{ id: 0, nics: [{ ip: '192.168.150.100', network: 'public' }, { ip: '172.20.0.100' }] }] },
       { name: 'master', vms: [{ id: 1, ip: '172.20.0.101' }] },
-      { name: 'worker', vms: [{ id: 2, ip: '172.20.0.102' }, { id: 4, ip: '172.20.0.104' }] },
+      {
+        name: 'worker',
+        vms: [
+          { id: 2, ip: '172.20.0.102' },
+          { id: 4, ip: '172.20.0.104' },
+        ],
+      },
       { name: 'storage', vms: [{ id: 3, ip: '172.20.0.103' }] },
     ],
   });

@@ -25,7 +25,13 @@ describe('oneke vnf sync', () => {
         roles: [
           { name: 'vnf', vms: [{ id: 0, nics: [{ ip: '192.168.150.100', network: 'public' }, { ip: '172.20.0.100' }] }] },
           { name: 'master', vms: [{ id: 1, ip: '172.20.0.101', userTemplate: { READY: 'YES', ...masterBackend('172.20.0.101') } }] },
-          { name: 'worker', vms: [{ id: 2, ip: '172.20.0.102', userTemplate: workerBackend('172.20.0.102') }, { id: 3, ip: '172.20.0.103', userTemplate: workerBackend('172.20.0.103') }] },
+          {
+            name: 'worker',
+            vms: [
+              { id: 2, ip: '172.20.0.102', userTemplate: workerBackend('172.20.0.102') },
+              { id: 3, ip: '172.20.0.103', userTemplate: workerBackend('172.20.0.103') },
+            ],
+          },
         ],
       }),
     });

@@ -59,7 +59,17 @@ describe('haproxy -c accepts every rendered configuration', () => {
     [
       'IPv6 binds and servers',
       () => ({
-        loadBalancers: [{ index: 1, ip: 'fd00::10', port: 6443, servers: [{ host: 'fd00::2', port: 6443 }, { host: '10.0.0.2', port: 6443 }] }],
+        loadBalancers: [
+          {
+            index: 1,
+            ip: 'fd00::10',
+            port: 6443,
+            servers: [
+              { host: 'fd00::2', port: 6443 },
+              { host: '10.0.0.2', port: 6443 },
+            ],
+          },
+        ],
       }),
     ],
     [
@@ -118,7 +128,13 @@ describe.skipIf(!root)(`keepalived -t and nft -c, inside a namespace (${NEEDS_RO
     ],
     [
       'fractional intervals (VRRPv3)',
-      { syncGroup: 'ONEKE', instances: [{ ...eth0, password: undefined, advertInterval: 0.5 }, { ...eth1, password: undefined, advertInterval: 0.25 }] },
+      {
+        syncGroup: 'ONEKE',
+        instances: [
+          { ...eth0, password: undefined, advertInterval: 0.5 },
+          { ...eth1, password: undefined, advertInterval: 0.25 },
+        ],
+      },
     ],
     ['an IPv6-only instance', { syncGroup: 'ONEKE', instances: [{ ...eth0, password: undefined, vips: ['fd00::10/64'] }, eth1] }],
     ['IPv4 and IPv6 VIPs on one NIC', { syncGroup: 'ONEKE', instances: [{ ...eth0, vips: ['10.0.0.10/24', '10.0.0.11', 'fd00::10/64'] }, eth1] }],
@@ -158,12 +174,7 @@ describe.skipIf(!root)(`keepalived -t and nft -c, inside a namespace (${NEEDS_RO
     expect((await net.run(ns, 'keepalived', ['-t', '-f', file], { reject: false })).exitCode).toBe(0);
 
     const pid = (name: string): string => path.join(dir, `pw-${name}.pid`);
-    const daemon = net.spawn(
-      ns,
-      'keepalived',
-      ['-n', '-l', '-G', '-d', '-P', '-f', file, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('checkers'), '-b', pid('bfd')],
-      'keepalived --dump-conf',
-    );
+    const daemon = net.spawn(ns, 'keepalived', ['-n', '-l', '-G', '-d', '-P', '-f', file, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('checkers'), '-b', pid('bfd')], 'keepalived --dump-conf');
     try {
       await daemon.waitFor(new RegExp(`VRRP Instance = PW${passwords.length - 1}[\\s\\S]*Password = `), 15_000);
       // The dump lists each instance, then its settings; pair them up in order.

@@ -70,8 +70,7 @@ describe.skipIf(!isRoot())(`the VNF's DNS with unbound (${NEEDS_ROOT})`, () => {
     const unbound = net.spawn(vnf, 'unbound', ['-d', '-p', '-c', conf], 'VNF unbound');
     await unbound.waitFor(/start of service/);
 
-    const dig = async (ns: string, server: string, name: string): Promise<string> =>
-      (await net.run(ns, 'dig', ['+tries=1', '+time=2', `@${server}`, name, 'A'], { reject: false })).stdout;
+    const dig = async (ns: string, server: string, name: string): Promise<string> => (await net.run(ns, 'dig', ['+tries=1', '+time=2', `@${server}`, name, 'A'], { reject: false })).stdout;
     const answer = (text: string): string | undefined => /^;; ->>HEADER<<-.*status: (\w+)/m.exec(text)?.[1];
     const address = (text: string): string[] => [...text.matchAll(/^\S+\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1] as string);
 

@@ -59,11 +59,7 @@ async function startVnf(net: TestNet, vnf: Vnf, dir: string, skipPublic: boolean
   await fs.writeFile(file('sysctl.conf'), renderSysctlConf(vnfSysctls({ forward: true })));
   await net.run(vnf.ns, 'sysctl', ['-q', '-p', file('sysctl.conf')]);
 
-  const { loadBalancers, warnings } = collectBackends(
-    [{ index: 1, ip: '<ETH0_VIP0>', port: LB_PORT, servers: [] }],
-    [backendVm(11, '10.20.0.11'), backendVm(12, '10.20.0.12')],
-    { nics },
-  );
+  const { loadBalancers, warnings } = collectBackends([{ index: 1, ip: '<ETH0_VIP0>', port: LB_PORT, servers: [] }], [backendVm(11, '10.20.0.11'), backendVm(12, '10.20.0.12')], { nics });
   expect(warnings).toEqual([]);
   await fs.writeFile(file('haproxy.cfg'), renderHaproxyCfg({ loadBalancers }));
   const instances = vrrpInstances(
@@ -120,7 +116,10 @@ describe.skipIf(!isRoot())(`VNF failover with real keepalived and HAProxy (${NEE
     }
     const client = await net.namespace('client');
     await net.attach(client, 'eth0', 'public', { mac: '02:00:0a:0a:00:64', addresses: ['10.10.0.100/24'] });
-    for (const [label, ip] of [['be1', '10.20.0.11'], ['be2', '10.20.0.12']] as const) {
+    for (const [label, ip] of [
+      ['be1', '10.20.0.11'],
+      ['be2', '10.20.0.12'],
+    ] as const) {
       const ns = await net.namespace(label);
       await net.attach(ns, 'eth0', 'private', { addresses: [`${ip}/24`] });
       await startServer(net, ns, label, BACKEND_PORT);
@@ -129,20 +128,28 @@ describe.skipIf(!isRoot())(`VNF failover with real keepalived and HAProxy (${NEE
     for (const vnf of vnfs) await startVnf(net, vnf, dir, skipPublic);
 
     // One VNF takes both VIPs (sync group), the other stays BACKUP.
-    const holder = await eventually(async () => {
-      const held = await Promise.all(vnfs.map((vnf) => holds(net, vnf)));
-      return held.filter(Boolean).length === 1 ? vnfs[held.indexOf(true)] : undefined;
-    }, 'one VNF to hold both VIPs', 20_000);
+    const holder = await eventually(
+      async () => {
+        const held = await Promise.all(vnfs.map((vnf) => holds(net, vnf)));
+        return held.filter(Boolean).length === 1 ? vnfs[held.indexOf(true)] : undefined;
+      },
+      'one VNF to hold both VIPs',
+      20_000,
+    );
     const survivor = vnfs.find((vnf) => vnf !== holder) as Vnf;
     await holder.keepalived?.waitFor(/Entering MASTER STATE/);
     expect(await holds(net, survivor)).toBe(false);
 
     // The client gets through the holder, round-robin over both backends.
     const prober = startProber(net, client, PUBLIC_VIP, LB_PORT, 100);
-    await eventually(() => {
-      const ok = probeLines(prober).filter((line) => line.ok);
-      return ok.some((line) => line.data?.startsWith('be1')) && ok.some((line) => line.data?.startsWith('be2'));
-    }, 'the client to reach both backends through the VIP', 20_000);
+    await eventually(
+      () => {
+        const ok = probeLines(prober).filter((line) => line.ok);
+        return ok.some((line) => line.data?.startsWith('be1')) && ok.some((line) => line.data?.startsWith('be2'));
+      },
+      'the client to reach both backends through the VIP',
+      20_000,
+    );
     const before = probeLines(prober).filter((line) => line.ok);
     expect(before.every((line) => line.data?.endsWith(` ${holder.privateIp}`))).toBe(true);
 
@@ -167,9 +174,13 @@ describe.skipIf(!isRoot())(`VNF failover with real keepalived and HAProxy (${NEE
     // How fast is reported above (and in bench/failover.ts); the outcome is that the survivor took over.
     expect(recovered.start).toBeGreaterThan(killedAt);
     // The survivor keeps balancing over both backends.
-    await eventually(() => {
-      const after = probeLines(prober).filter((line) => line.ok && line.start > recovered.start);
-      return after.some((line) => line.data === `be1 ${survivor.privateIp}`) && after.some((line) => line.data === `be2 ${survivor.privateIp}`);
-    }, 'both backends through the survivor', 10_000);
+    await eventually(
+      () => {
+        const after = probeLines(prober).filter((line) => line.ok && line.start > recovered.start);
+        return after.some((line) => line.data === `be1 ${survivor.privateIp}`) && after.some((line) => line.data === `be2 ${survivor.privateIp}`);
+      },
+      'both backends through the survivor',
+      10_000,
+    );
   });
 });

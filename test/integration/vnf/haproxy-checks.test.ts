@@ -17,7 +17,10 @@ const VIP = '10.0.0.10';
 
 function master(id: number, ip: string): ServiceVm {
   const keys: Record<string, string> = {};
-  for (const [index, port] of [[0, '9345'], [1, '6443']] as const) {
+  for (const [index, port] of [
+    [0, '9345'],
+    [1, '6443'],
+  ] as const) {
     keys[`ONEGATE_HAPROXY_LB${index}_IP`] = VIP;
     keys[`ONEGATE_HAPROXY_LB${index}_PORT`] = port;
     keys[`ONEGATE_HAPROXY_LB${index}_SERVER_HOST`] = ip;
@@ -74,10 +77,14 @@ describe.skipIf(!isRoot())(`HAProxy health checks (${NEEDS_ROOT})`, () => {
     await fs.writeFile(cfg, renderHaproxyCfg({ loadBalancers, stats: { socket } }));
     const haproxy = tn.spawn(ns, 'haproxy', ['-db', '-f', cfg], 'haproxy');
 
-    const settled = await eventually(async () => {
-      const status = await serverStatus(socket);
-      return status['lb0_9345/127.0.0.2:9345'] === 'DOWN' && status['lb1_6443/127.0.0.2:6443'] === 'DOWN' ? status : undefined;
-    }, 'A to be marked down on LB0 and LB1', 15_000).catch((error: Error) => {
+    const settled = await eventually(
+      async () => {
+        const status = await serverStatus(socket);
+        return status['lb0_9345/127.0.0.2:9345'] === 'DOWN' && status['lb1_6443/127.0.0.2:6443'] === 'DOWN' ? status : undefined;
+      },
+      'A to be marked down on LB0 and LB1',
+      15_000,
+    ).catch((error: Error) => {
       throw new Error(`${error.message}\n${haproxy.output()}`);
     });
     expect(settled).toEqual({

@@ -75,7 +75,12 @@ describe.skipIf(!isRoot())(`NAT4 through the VNF (${NEEDS_ROOT})`, () => {
     await startServer(net, priv, 'private', 8022);
     const fromPublic = (): Promise<string | undefined> => connectOnce(net, pub, VNF_PUBLIC, 2222, 1000);
     expect(await fromPublic()).toBeUndefined();
-    const forwarded: NftablesInput = { forward: true, forwardInterfaces: ['eth1'], masqueradeOut: ['eth0'], portForwards: [{ address: VNF_PUBLIC, port: 2222, destination: '10.30.0.2', destinationPort: 8022 }] };
+    const forwarded: NftablesInput = {
+      forward: true,
+      forwardInterfaces: ['eth1'],
+      masqueradeOut: ['eth0'],
+      portForwards: [{ address: VNF_PUBLIC, port: 2222, destination: '10.30.0.2', destinationPort: 8022 }],
+    };
     await apply(renderNftables(forwarded));
     expect(await fromPublic()).toBe(`private ${PUBLIC_SERVER}`);
     expect(await fromPrivate()).toBe(`public ${VNF_PUBLIC}`);

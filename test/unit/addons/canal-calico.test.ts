@@ -19,9 +19,7 @@ describe.each([
   });
 
   it('has no kube-proxy settings, and ignores the Cilium ones', () => {
-    const files = addonManifests(
-      configOf({ ONEAPP_K8S_CNI_PLUGIN: plugin, ONEAPP_K8S_CILIUM_BGP_ENABLED: 'YES', ONEAPP_K8S_CILIUM_RANGE1: '10.11.12.0/24' }),
-    );
+    const files = addonManifests(configOf({ ONEAPP_K8S_CNI_PLUGIN: plugin, ONEAPP_K8S_CILIUM_BGP_ENABLED: 'YES', ONEAPP_K8S_CILIUM_RANGE1: '10.11.12.0/24' }));
     expect(names(files)).not.toContain(CILIUM_CONFIG_FILE);
     const documents = documentsOf(files[0]!.content);
     expect(documents.map((document) => document.kind)).toEqual(['HelmChartConfig']);

@@ -110,9 +110,7 @@ describe('ciliumPoolApiVersion', () => {
 describe('ONEAPP_K8S_CNI_CONFIG with cilium', () => {
   it('replaces the generated file byte for byte, pool and all', () => {
     const userYaml = '# mine\napiVersion: helm.cattle.io/v1\nkind: HelmChartConfig\nmetadata: {name: rke2-cilium, namespace: kube-system}\nspec:\n  valuesContent: |+\n    hubble: {enabled: true}\n';
-    const files = addonManifests(
-      configOf({ ONEAPP_K8S_CNI_CONFIG: b64(userYaml), ONEAPP_K8S_CILIUM_BGP_ENABLED: 'YES', ONEAPP_K8S_CILIUM_RANGE1: '10.11.12.0/24' }),
-    );
+    const files = addonManifests(configOf({ ONEAPP_K8S_CNI_CONFIG: b64(userYaml), ONEAPP_K8S_CILIUM_BGP_ENABLED: 'YES', ONEAPP_K8S_CILIUM_RANGE1: '10.11.12.0/24' }));
     expect(files).toEqual([{ name: CILIUM_CONFIG_FILE, content: userYaml }]);
   });
 

@@ -113,7 +113,12 @@ describe('preparedManifestNames', () => {
 
   test('the enabled add-ons, in a fixed order, under PREPARED_MANIFESTS', async () => {
     const { parseConfig } = await import('../../../src/config/index.ts');
-    const result = parseConfig(new Map([['ONEAPP_K8S_TRAEFIK_ENABLED', 'YES'], ['ONEAPP_K8S_LONGHORN_ENABLED', 'yes']]));
+    const result = parseConfig(
+      new Map([
+        ['ONEAPP_K8S_TRAEFIK_ENABLED', 'YES'],
+        ['ONEAPP_K8S_LONGHORN_ENABLED', 'yes'],
+      ]),
+    );
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     expect(preparedManifestNames(result.config)).toEqual([
       { addon: 'longhorn', name: 'one-longhorn.yaml', path: '/var/lib/one-appliance/manifests/one-longhorn.yaml' },

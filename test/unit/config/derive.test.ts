@@ -50,7 +50,10 @@ describe('derive', () => {
   it('builds NO_PROXY from loopback, endpoints, cluster networks and NIC subnets, without duplicates', () => {
     expect(
       defaultNoProxy({
-        endpoints: [{ host: '10.0.0.10', port: 6443 }, { host: '10.0.0.10', port: 9345 }],
+        endpoints: [
+          { host: '10.0.0.10', port: 6443 },
+          { host: '10.0.0.10', port: 9345 },
+        ],
         clusterCidr: '10.42.0.0/16',
         serviceCidr: '10.43.0.0/16',
         nics: [nic(0, '10.0.0.5', 24), nic(1, '192.168.1.5', 16), nic(2, '172.16.0.9', undefined), nic(3, undefined, 24)],
@@ -59,8 +62,12 @@ describe('derive', () => {
   });
 
   it('keeps a DNS endpoint host as a name and skips missing endpoints', () => {
-    expect(
-      defaultNoProxy({ endpoints: [{ host: 'ep0.eth0.vr', port: 6443 }, undefined], clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', nics: [] }),
-    ).toEqual(['127.0.0.0/8', 'localhost', 'ep0.eth0.vr', '10.42.0.0/16', '10.43.0.0/16']);
+    expect(defaultNoProxy({ endpoints: [{ host: 'ep0.eth0.vr', port: 6443 }, undefined], clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', nics: [] })).toEqual([
+      '127.0.0.0/8',
+      'localhost',
+      'ep0.eth0.vr',
+      '10.42.0.0/16',
+      '10.43.0.0/16',
+    ]);
   });
 });

@@ -301,7 +301,15 @@ describe('NICs, load balancers and keepalived per NIC', () => {
       ONEAPP_VNF_HAPROXY_LB4_SERVER0_PORT: '80',
     });
     expect(config.loadBalancers.map((lb) => [lb.index, lb.ip, lb.port, lb.staticServers.map((server) => [server.index, server.host, server.port])])).toEqual([
-      [0, '10.0.0.10', 9345, [[2, 'master-2.example.com', 9345], [10, '10.0.1.10', 9345]]],
+      [
+        0,
+        '10.0.0.10',
+        9345,
+        [
+          [2, 'master-2.example.com', 9345],
+          [10, '10.0.1.10', 9345],
+        ],
+      ],
       [1, '10.0.0.10', 6443, []],
       [2, '10.0.0.10', 443, []],
       [3, '10.0.0.10', 80, [[0, '<ETH1_IP0>', 32080]]],
@@ -318,9 +326,7 @@ describe('NICs, load balancers and keepalived per NIC', () => {
   });
 
   it('reports a bad backend host once, without a second issue for its port', () => {
-    expect(issuesOf({ ONEAPP_VNF_HAPROXY_LB0_SERVER1_HOST: 'bad host', ONEAPP_VNF_HAPROXY_LB0_SERVER1_PORT: '9345' }).map((issue) => issue.variable)).toEqual([
-      'ONEAPP_VNF_HAPROXY_LB0_SERVER1_HOST',
-    ]);
+    expect(issuesOf({ ONEAPP_VNF_HAPROXY_LB0_SERVER1_HOST: 'bad host', ONEAPP_VNF_HAPROXY_LB0_SERVER1_PORT: '9345' }).map((issue) => issue.variable)).toEqual(['ONEAPP_VNF_HAPROXY_LB0_SERVER1_HOST']);
   });
 
   it('gives every NIC effective keepalived settings: overrides, else the global values', () => {
@@ -379,9 +385,7 @@ describe('issues', () => {
       shown: '"70000"',
       expected: 'a TCP port 1-65535 (digits only)',
     });
-    expect(formatIssue(issues.find((issue) => issue.variable === 'ONEAPP_K8S_CNI_PLUGIN') as ConfigIssue)).toBe(
-      'ONEAPP_K8S_CNI_PLUGIN="flannel": expected one of cilium, canal, calico',
-    );
+    expect(formatIssue(issues.find((issue) => issue.variable === 'ONEAPP_K8S_CNI_PLUGIN') as ConfigIssue)).toBe('ONEAPP_K8S_CNI_PLUGIN="flannel": expected one of cilium, canal, calico');
   });
 
   it.each([
@@ -447,7 +451,12 @@ describe('issues', () => {
     const junk = `\u0000\u0001\r\n\u001b[2J\u0085\u2028\ufffd${String.fromCharCode(0xd800)}`;
     const error = (() => {
       try {
-        assertConfig(new Map([['ONEAPP_K8S_SERVICE_CIDR', junk], ['ONEAPP_STORAGE_FILESYSTEM', junk]]));
+        assertConfig(
+          new Map([
+            ['ONEAPP_K8S_SERVICE_CIDR', junk],
+            ['ONEAPP_STORAGE_FILESYSTEM', junk],
+          ]),
+        );
       } catch (caught) {
         return caught as ConfigError;
       }
@@ -470,9 +479,21 @@ describe('issues', () => {
   });
 
   it('assertConfig throws a ConfigError (exit code 2) with every issue', () => {
-    expect(() => assertConfig(new Map([['VMID', 'x'], ['SERVICE_ID', 'y']]))).toThrow(ConfigError);
+    expect(() =>
+      assertConfig(
+        new Map([
+          ['VMID', 'x'],
+          ['SERVICE_ID', 'y'],
+        ]),
+      ),
+    ).toThrow(ConfigError);
     try {
-      assertConfig(new Map([['VMID', 'x'], ['SERVICE_ID', 'y']]));
+      assertConfig(
+        new Map([
+          ['VMID', 'x'],
+          ['SERVICE_ID', 'y'],
+        ]),
+      );
     } catch (error) {
       expect((error as ConfigError).exitCode).toBe(2);
       expect((error as ConfigError).issues.map((issue) => issue.variable)).toEqual(['VMID', 'SERVICE_ID']);

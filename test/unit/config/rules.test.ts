@@ -91,7 +91,9 @@ describe('requirements of a role', () => {
 
   it('requireFor throws a ConfigError naming what is missing', () => {
     expect(() => requireFor(withoutVip, 'worker')).toThrow(ConfigError);
-    expect(() => requireFor(withoutVip, 'worker')).toThrow(/^ONEAPP_RKE2_SUPERVISOR_EP="": expected host:port of the RKE2 supervisor, or ONEAPP_VROUTER_ETH0_VIP0 to derive it \(required on a worker\)$/);
+    expect(() => requireFor(withoutVip, 'worker')).toThrow(
+      /^ONEAPP_RKE2_SUPERVISOR_EP="": expected host:port of the RKE2 supervisor, or ONEAPP_VROUTER_ETH0_VIP0 to derive it \(required on a worker\)$/,
+    );
     expect(() => requireFor(withVip, 'master')).not.toThrow();
   });
 });

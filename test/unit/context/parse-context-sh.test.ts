@@ -32,7 +32,7 @@ describe('parseContextSh', () => {
     { what: 'non-ASCII text', text: "A='naïve ✓ 日本 🚀'\n", expected: { A: 'naïve ✓ 日本 🚀' } },
     { what: 'an empty value', text: "A=''\n", expected: { A: '' } },
     { what: "a value that is only '", text: onedEntry('A', "'"), expected: { A: "'" } },
-    { what: "a value of two quotes", text: onedEntry('A', "''"), expected: { A: "''" } },
+    { what: 'a value of two quotes', text: onedEntry('A', "''"), expected: { A: "''" } },
     { what: "a value ending with '", text: onedEntry('A', "it'"), expected: { A: "it'" } },
     { what: 'a value ending with a newline', text: onedEntry('A', 'x\n'), expected: { A: 'x\n' } },
     { what: 'no LF at the end of the file', text: "A='1'", expected: { A: '1' } },
@@ -43,7 +43,7 @@ describe('parseContextSh', () => {
     { what: 'a double-quoted value over two lines', text: 'A="one\ntwo"\nB=\'3\'\n', expected: { A: 'one\ntwo', B: '3' } },
     { what: 'an unquoted value', text: 'A=plain value\nB=\n', expected: { A: 'plain value', B: '' } },
     { what: 'export and indentation', text: "export A='1'\n  B='2'\n", expected: { A: '1', B: '2' } },
-    { what: 'a mixed hand-written file (gen_context style)', text: "ETH0_METHOD='dhcp'\nSTART_SCRIPT_BASE64=\"Z2F3awo=\"\n", expected: { ETH0_METHOD: 'dhcp', START_SCRIPT_BASE64: 'Z2F3awo=' } },
+    { what: 'a mixed hand-written file (gen_context style)', text: 'ETH0_METHOD=\'dhcp\'\nSTART_SCRIPT_BASE64="Z2F3awo="\n', expected: { ETH0_METHOD: 'dhcp', START_SCRIPT_BASE64: 'Z2F3awo=' } },
   ])('$what', ({ text, expected }) => {
     expect(Object.fromEntries(parseContextSh(text))).toEqual(expected);
   });

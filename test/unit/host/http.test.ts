@@ -84,10 +84,14 @@ describe('withRetry', () => {
 
   test('an error thrown by the attempt goes up unretried', async () => {
     let calls = 0;
-    const boom = withRetry(policy, async () => {
-      calls += 1;
-      throw new Error('boom');
-    }, { clock: fakeClock() });
+    const boom = withRetry(
+      policy,
+      async () => {
+        calls += 1;
+        throw new Error('boom');
+      },
+      { clock: fakeClock() },
+    );
     await expect(boom).rejects.toThrow('boom');
     expect(calls).toBe(1);
   });

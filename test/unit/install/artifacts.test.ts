@@ -36,13 +36,7 @@ describe('archOf', () => {
 describe('planArtifacts', () => {
   test('default versions on amd64: RKE2, Helm, three charts, no image archives', () => {
     const artifacts = planArtifacts(defaults, 'amd64');
-    expect(artifacts.map((a) => a.file)).toEqual([
-      'rke2.linux-amd64.tar.gz',
-      'helm-v3.18.6-linux-amd64.tar.gz',
-      'longhorn-1.9.1.tgz',
-      'metallb-0.15.2.tgz',
-      'traefik-37.1.0.tgz',
-    ]);
+    expect(artifacts.map((a) => a.file)).toEqual(['rke2.linux-amd64.tar.gz', 'helm-v3.18.6-linux-amd64.tar.gz', 'longhorn-1.9.1.tgz', 'metallb-0.15.2.tgz', 'traefik-37.1.0.tgz']);
     const rke2 = byFile(artifacts, 'rke2.linux-amd64.tar.gz');
     expect(rke2).toMatchObject({
       kind: 'rke2',
@@ -65,9 +59,7 @@ describe('planArtifacts', () => {
       target: '/var/lib/one-appliance/charts/longhorn-1.9.1.tgz',
       keep: true,
     });
-    expect(byFile(artifacts, 'metallb-0.15.2.tgz').upstreamUrl).toBe(
-      'https://github.com/metallb/metallb/releases/download/metallb-chart-0.15.2/metallb-0.15.2.tgz',
-    );
+    expect(byFile(artifacts, 'metallb-0.15.2.tgz').upstreamUrl).toBe('https://github.com/metallb/metallb/releases/download/metallb-chart-0.15.2/metallb-0.15.2.tgz');
     expect(byFile(artifacts, 'traefik-37.1.0.tgz').upstreamUrl).toBe('https://traefik.github.io/charts/traefik/traefik-37.1.0.tgz');
   });
 
@@ -78,9 +70,7 @@ describe('planArtifacts', () => {
       ONEAPP_K8S_TRAEFIK_CHART_VERSION: '36.0.0',
     });
     const artifacts = planArtifacts(config, 'arm64');
-    expect(byFile(artifacts, 'rke2.linux-arm64.tar.gz').upstreamUrl).toBe(
-      'https://github.com/rancher/rke2/releases/download/v1.32.9%2Brke2r1/rke2.linux-arm64.tar.gz',
-    );
+    expect(byFile(artifacts, 'rke2.linux-arm64.tar.gz').upstreamUrl).toBe('https://github.com/rancher/rke2/releases/download/v1.32.9%2Brke2r1/rke2.linux-arm64.tar.gz');
     // A leading v in ONE_SERVICE_HELM_VERSION is not doubled.
     expect(byFile(artifacts, 'helm-v3.17.0-linux-arm64.tar.gz').version).toBe('3.17.0');
     expect(byFile(artifacts, 'traefik-36.0.0.tgz').target).toBe('/var/lib/one-appliance/charts/traefik-36.0.0.tgz');

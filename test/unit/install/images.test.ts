@@ -1,13 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
-import {
-  addonImage,
-  imagesOfChart,
-  requireImageDigests,
-  resolveImageDigest,
-  UnverifiableArtifactsError,
-  type ChecksumList,
-} from '../../../src/install/index.ts';
+import { addonImage, imagesOfChart, requireImageDigests, resolveImageDigest, UnverifiableArtifactsError, type ChecksumList } from '../../../src/install/index.ts';
 
 // Shapes as the charts' values.yaml have them (Longhorn 1.9, MetalLB 0.15, Traefik 37).
 const longhornValues = {

@@ -26,7 +26,10 @@ describe('logger', () => {
     for (const secret of ['tok-3f9a77c1', 'by-key-only-1234', 'hunter2-by-key', 'YXBpVmVyc2lvbjog', 'pa$$"w0rd', 'pa$$\\"w0rd']) {
       expect(all).not.toContain(secret);
     }
-    const records = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records).toHaveLength(7);
     expect(records[0]).toMatchObject({ step: 'configure', msg: 'keyed secret', token: '[redacted]' });
     expect(records[3]?.msg).toBe('the token [redacted] leaked into a message');
@@ -44,9 +47,7 @@ describe('logger', () => {
   });
 
   test('readableLine shows extra fields and passes non-JSON through', () => {
-    expect(readableLine('{"level":30,"time":"2026-11-24T10:11:12.000Z","msg":"hi","role":"master","n":3}')).toBe(
-      '10:11:12 INFO  hi role=master n=3\n',
-    );
+    expect(readableLine('{"level":30,"time":"2026-11-24T10:11:12.000Z","msg":"hi","role":"master","n":3}')).toBe('10:11:12 INFO  hi role=master n=3\n');
     expect(readableLine('plain')).toBe('plain');
   });
 

@@ -63,10 +63,13 @@ describe('loadEmulatorState', () => {
   });
 
   it('reads JSON too, and normalizes numbers, a single NIC object and missing fields', async () => {
-    const path = write('state.json', JSON.stringify({
-      service: { SERVICE: { id: 5, roles: [{ name: 'master', nodes: [{ deploy_id: '7', vm_info: null }] }] } },
-      vms: { '7': { token: 't7', VM: { ID: 7, NAME: 'm', STATE: 3, USER_TEMPLATE: { N: 1 }, TEMPLATE: { NIC: { IP: '10.0.0.7' } } } } },
-    }));
+    const path = write(
+      'state.json',
+      JSON.stringify({
+        service: { SERVICE: { id: 5, roles: [{ name: 'master', nodes: [{ deploy_id: '7', vm_info: null }] }] } },
+        vms: { '7': { token: 't7', VM: { ID: 7, NAME: 'm', STATE: 3, USER_TEMPLATE: { N: 1 }, TEMPLATE: { NIC: { IP: '10.0.0.7' } } } } },
+      }),
+    );
     const state = await loadEmulatorState(path);
     expect(state.service.SERVICE).toEqual({ id: '5', name: 'service 5', state: 2, roles: [{ name: 'master', cardinality: 1, state: 2, nodes: [{ deploy_id: 7, running: true, vm_info: null }] }] });
     expect(state.vms['7']?.VM).toMatchObject({ ID: '7', STATE: '3', USER_TEMPLATE: { N: '1' }, TEMPLATE: { NIC: [{ IP: '10.0.0.7' }], NIC_ALIAS: [] } });
@@ -83,19 +86,22 @@ describe('loadEmulatorState', () => {
   });
 
   it('names every problem with its path', async () => {
-    const path = write('bad.yaml', [
-      'service:',
-      '  SERVICE:',
-      '    id: ten',
-      '    roles:',
-      '      - name: master',
-      '        nodes: [{ deploy_id: 1 }, { deploy_id: 9 }, { deploy_id: 1 }]',
-      '      - name: master',
-      '        nodes: [{ running: yes }]',
-      'vms:',
-      '  "1": { VM: { ID: "2", NAME: m } }',
-      '  x: { token: t, VM: { ID: "3", NAME: "" , TEMPLATE: { NIC: [5] } } }',
-    ].join('\n'));
+    const path = write(
+      'bad.yaml',
+      [
+        'service:',
+        '  SERVICE:',
+        '    id: ten',
+        '    roles:',
+        '      - name: master',
+        '        nodes: [{ deploy_id: 1 }, { deploy_id: 9 }, { deploy_id: 1 }]',
+        '      - name: master',
+        '        nodes: [{ running: yes }]',
+        'vms:',
+        '  "1": { VM: { ID: "2", NAME: m } }',
+        '  x: { token: t, VM: { ID: "3", NAME: "" , TEMPLATE: { NIC: [5] } } }',
+      ].join('\n'),
+    );
     const issues = await issuesOf(path);
     const where = issues.map((i) => i.split('=')[0]?.replace(`${path}: `, ''));
     expect(where).toEqual([

@@ -47,7 +47,12 @@ describe('oneGateSafeValue', () => {
 describe('retry policy', () => {
   it('fills defaults and ignores nonsense', () => {
     expect(resolveRetry(undefined)).toEqual(DEFAULT_RETRY);
-    expect(resolveRetry({ attempts: 0, initialMs: -5, maxMs: 1, deadlineMs: NaN })).toEqual({ attempts: 1, initialMs: DEFAULT_RETRY.initialMs, maxMs: DEFAULT_RETRY.initialMs, deadlineMs: DEFAULT_RETRY.deadlineMs });
+    expect(resolveRetry({ attempts: 0, initialMs: -5, maxMs: 1, deadlineMs: NaN })).toEqual({
+      attempts: 1,
+      initialMs: DEFAULT_RETRY.initialMs,
+      maxMs: DEFAULT_RETRY.initialMs,
+      deadlineMs: DEFAULT_RETRY.deadlineMs,
+    });
   });
 
   it('grows exponentially up to the cap, with full jitter below it', () => {

@@ -44,7 +44,12 @@ const plainService = {
     id: '10',
     state: 2,
     roles: [
-      { name: 'vnf', cardinality: 1, state: 2, nodes: [{ deploy_id: 0, running: true, vm_info: { VM: { ID: '0', UID: '0', GID: '0', UNAME: 'oneadmin', GNAME: 'oneadmin', NAME: 'vnf_0_(service_10)' } } }] },
+      {
+        name: 'vnf',
+        cardinality: 1,
+        state: 2,
+        nodes: [{ deploy_id: 0, running: true, vm_info: { VM: { ID: '0', UID: '0', GID: '0', UNAME: 'oneadmin', GNAME: 'oneadmin', NAME: 'vnf_0_(service_10)' } } }],
+      },
       { name: 'master', cardinality: '1', state: '2', nodes: [{ deploy_id: '1', running: null, vm_info: null }] },
       { name: 'worker', cardinality: 1, state: 1, nodes: [{ deploy_id: 2 }] },
       { name: 'storage', cardinality: 0, state: 0, nodes: null },
@@ -120,7 +125,9 @@ describe('parseServiceAnswer', () => {
   });
 
   it('reads an extended answer: each node has its VM', () => {
-    const svc = parseServiceAnswer({ SERVICE: { id: 10, name: 's', state: 2, roles: [{ name: 'storage', cardinality: 1, state: 2, nodes: [extendedNode, { deploy_id: 4, running: false, vm_info: null }] }] } });
+    const svc = parseServiceAnswer({
+      SERVICE: { id: 10, name: 's', state: 2, roles: [{ name: 'storage', cardinality: 1, state: 2, nodes: [extendedNode, { deploy_id: 4, running: false, vm_info: null }] }] },
+    });
     const [full, missing] = svc.roles[0]?.nodes ?? [];
     expect(full?.vmInfo).toBe('full');
     expect(full?.vm?.id).toBe(3);
@@ -131,7 +138,12 @@ describe('parseServiceAnswer', () => {
   });
 
   it('treats a vm_info without a usable VM like a missing one', () => {
-    const svc = parseServiceAnswer({ SERVICE: { id: '1', roles: [{ name: 'a', nodes: [{ deploy_id: 9, vm_info: {} }, { vm_info: { VM: { NAME: 'x' } } }, { vm_info: 'junk' }, { deploy_id: 5, vm_info: { VM: { ID: 'x', TEMPLATE: {} } } }] }] } });
+    const svc = parseServiceAnswer({
+      SERVICE: {
+        id: '1',
+        roles: [{ name: 'a', nodes: [{ deploy_id: 9, vm_info: {} }, { vm_info: { VM: { NAME: 'x' } } }, { vm_info: 'junk' }, { deploy_id: 5, vm_info: { VM: { ID: 'x', TEMPLATE: {} } } }] }],
+      },
+    });
     expect(svc.roles[0]?.nodes).toEqual([{ deployId: 9, vmId: 9, vmInfo: 'missing' }, { vmInfo: 'missing' }, { vmInfo: 'missing' }, { deployId: 5, vmId: 5, vmInfo: 'missing' }]);
     expect(svc.roles[0]?.cardinality).toBe(4);
     expect(svc.name).toBe('');
@@ -139,7 +151,20 @@ describe('parseServiceAnswer', () => {
   });
 
   it('accepts running given as text', () => {
-    const svc = parseServiceAnswer({ SERVICE: { id: '1', roles: [{ name: 'a', nodes: [{ deploy_id: 1, running: 'true' }, { deploy_id: 2, running: 'maybe' }] }] } });
+    const svc = parseServiceAnswer({
+      SERVICE: {
+        id: '1',
+        roles: [
+          {
+            name: 'a',
+            nodes: [
+              { deploy_id: 1, running: 'true' },
+              { deploy_id: 2, running: 'maybe' },
+            ],
+          },
+        ],
+      },
+    });
     expect(svc.roles[0]?.nodes.map((n) => n.running)).toEqual([true, undefined]);
   });
 
@@ -166,9 +191,17 @@ describe('parseServiceAnswer', () => {
 
   it('never throws anything but OneGateAnswerError on garbage', () => {
     const garbage: unknown[] = [
-      Symbol('x'), () => 1, 10n, NaN, [], [[]], { SERVICE: { id: '1', roles: [{ name: 'a', nodes: [{ vm_info: { VM: [] } }] }] } },
-      { SERVICE: { id: '1', roles: [{ name: { x: 1 } }] } }, { SERVICE: { id: '1', roles: [{ name: 'a', nodes: [{ deploy_id: {}, running: [], vm_info: { VM: { ID: '1', USER_TEMPLATE: [], TEMPLATE: 'x' } } }] }] } },
-      JSON.parse('{"__proto__": {"VM": {"ID": "1"}}}'), Object.create(null),
+      Symbol('x'),
+      () => 1,
+      10n,
+      NaN,
+      [],
+      [[]],
+      { SERVICE: { id: '1', roles: [{ name: 'a', nodes: [{ vm_info: { VM: [] } }] }] } },
+      { SERVICE: { id: '1', roles: [{ name: { x: 1 } }] } },
+      { SERVICE: { id: '1', roles: [{ name: 'a', nodes: [{ deploy_id: {}, running: [], vm_info: { VM: { ID: '1', USER_TEMPLATE: [], TEMPLATE: 'x' } } }] }] } },
+      JSON.parse('{"__proto__": {"VM": {"ID": "1"}}}'),
+      Object.create(null),
     ];
     for (const raw of garbage) {
       for (const parse of [parseVmAnswer, parseServiceAnswer]) {

@@ -89,7 +89,10 @@ describe('the server of the published kubeconfig', () => {
   test('publishing without a OneGate client is a RuntimeProblem, not a crash', async () => {
     const host = new NodeHost(await tempRoot({}));
     const deps = { host, logger: createLogger({ level: 'silent', secrets: new SecretSet() }) };
-    for (const action of [{ kind: 'publish', keys: { READY: 'YES' } }, { kind: 'unpublish', keys: ['READY'] }] satisfies Action[]) {
+    for (const action of [
+      { kind: 'publish', keys: { READY: 'YES' } },
+      { kind: 'unpublish', keys: ['READY'] },
+    ] satisfies Action[]) {
       const plan: Plan = { role: 'master', decision: { kind: 'initialise', reason: 'test' }, actions: [action] };
       await expect(applyPlan(plan, deps)).rejects.toMatchObject({ code: 'ONEKE_ONEGATE_MISSING', exitCode: ExitCode.failure });
     }

@@ -30,9 +30,7 @@ describe('renderKeepalivedConf', () => {
     expect(block(text, 'global_defs')).toEqual(['router_id "oneke-vnf-42"', 'vrrp_garp_master_refresh 60']);
     expect(block(text, 'vrrp_sync_group ONEKE')).toEqual(['group {', 'ETH0', 'ETH1', '}']);
     const instance = block(text, 'vrrp_instance ETH1');
-    expect(instance).toEqual(
-      expect.arrayContaining(['state BACKUP', 'interface eth1', 'virtual_router_id 17', 'priority 100', 'advert_int 1', 'nopreempt', 'auth_pass "pa#s!w"']),
-    );
+    expect(instance).toEqual(expect.arrayContaining(['state BACKUP', 'interface eth1', 'virtual_router_id 17', 'priority 100', 'advert_int 1', 'nopreempt', 'auth_pass "pa#s!w"']));
     expect(text).toContain('        192.168.150.1/24 dev eth1\n        192.168.150.2 dev eth1\n');
     expect(text).not.toContain('version 3');
   });
@@ -45,9 +43,7 @@ describe('renderKeepalivedConf', () => {
   });
 
   test('no instances renders global_defs only', () => {
-    expect(renderKeepalivedConf({ syncGroup: 'G', instances: [] })).toBe(
-      '# Written by oneke (VNF role). Local changes are overwritten.\n\nglobal_defs {\n    vrrp_garp_master_refresh 60\n}\n',
-    );
+    expect(renderKeepalivedConf({ syncGroup: 'G', instances: [] })).toBe('# Written by oneke (VNF role). Local changes are overwritten.\n\nglobal_defs {\n    vrrp_garp_master_refresh 60\n}\n');
   });
 
   test.each([
@@ -68,9 +64,7 @@ describe('renderKeepalivedConf', () => {
     expect(v6).toContain('    version 3\n');
     expect(v6).toContain('        fd00::10/64 dev eth0\n');
     const mixed = renderKeepalivedConf({ syncGroup: 'G', instances: [{ ...eth0, vips: ['10.0.0.10/24', 'fd00::10/64'] }] });
-    expect(block(mixed, 'vrrp_instance ETH0')).toEqual(
-      expect.arrayContaining(['virtual_ipaddress {', '10.0.0.10/24 dev eth0', 'virtual_ipaddress_excluded {', 'fd00::10/64 dev eth0']),
-    );
+    expect(block(mixed, 'vrrp_instance ETH0')).toEqual(expect.arrayContaining(['virtual_ipaddress {', '10.0.0.10/24 dev eth0', 'virtual_ipaddress_excluded {', 'fd00::10/64 dev eth0']));
     expect(mixed).not.toContain('version 3');
   });
 
@@ -153,9 +147,7 @@ describe('renderKeepalivedConf', () => {
     [['/bin/echo', '"x"'], 'not a plain word'],
     [[], 'absolute path'],
   ])('refuses script command %j', (command, message) => {
-    expect(() =>
-      renderKeepalivedConf({ syncGroup: 'G', instances: [eth0], scripts: [{ name: 'chk', command, intervalSeconds: 1 }] }),
-    ).toThrow(message);
+    expect(() => renderKeepalivedConf({ syncGroup: 'G', instances: [eth0], scripts: [{ name: 'chk', command, intervalSeconds: 1 }] })).toThrow(message);
   });
 });
 
@@ -180,7 +172,7 @@ describe('keepalivedTextProblem', () => {
 });
 
 describe('VIPs on another interface and virtual routes', () => {
-  test('a VIP carried by another NIC\'s instance, and a route that follows the VIPs', () => {
+  test("a VIP carried by another NIC's instance, and a route that follows the VIPs", () => {
     const text = renderKeepalivedConf({
       syncGroup: 'G',
       instances: [{ ...eth1, vips: ['192.168.150.1/24', { address: '10.0.0.10/24', interface: 'eth0' }], routes: [{ destination: '0.0.0.0/0', via: '10.0.0.254', interface: 'eth0' }] }],

@@ -80,37 +80,22 @@ export function planStorageDiskWithWarnings(storage: Config['storage'], facts: D
   const variable = `ONEAPP_STORAGE_DEVICE=${device}`;
 
   if (!facts.exists) {
-    throw new RuntimeProblem(
-      'ONEKE_STORAGE_DEVICE_MISSING',
-      `${variable}: the device does not exist; refusing to put Longhorn's data on the root disk instead`,
-    );
+    throw new RuntimeProblem('ONEKE_STORAGE_DEVICE_MISSING', `${variable}: the device does not exist; refusing to put Longhorn's data on the root disk instead`);
   }
   if (!facts.isBlockDevice) {
     throw new RuntimeProblem('ONEKE_STORAGE_DEVICE_NOT_BLOCK', `${variable}: exists but is not a block device`);
   }
   if (facts.mountpointBusy) {
-    throw new RuntimeProblem(
-      'ONEKE_STORAGE_MOUNTPOINT_BUSY',
-      `ONEAPP_STORAGE_MOUNTPOINT=${mountpoint}: ${facts.mountpointBusy.source} is already mounted there, not ${device}`,
-    );
+    throw new RuntimeProblem('ONEKE_STORAGE_MOUNTPOINT_BUSY', `ONEAPP_STORAGE_MOUNTPOINT=${mountpoint}: ${facts.mountpointBusy.source} is already mounted there, not ${device}`);
   }
   if (facts.mountedAt !== undefined && facts.mountedAt !== mountpoint) {
-    throw new RuntimeProblem(
-      'ONEKE_STORAGE_DEVICE_IN_USE',
-      `${variable}: the device is mounted at ${facts.mountedAt}, not at ${mountpoint}`,
-    );
+    throw new RuntimeProblem('ONEKE_STORAGE_DEVICE_IN_USE', `${variable}: the device is mounted at ${facts.mountedAt}, not at ${mountpoint}`);
   }
   if (facts.mountpointHasData === true) {
-    throw new RuntimeProblem(
-      'ONEKE_STORAGE_MOUNTPOINT_NOT_EMPTY',
-      `ONEAPP_STORAGE_MOUNTPOINT=${mountpoint}: the folder already holds files; mounting ${device} over it would hide them`,
-    );
+    throw new RuntimeProblem('ONEKE_STORAGE_MOUNTPOINT_NOT_EMPTY', `ONEAPP_STORAGE_MOUNTPOINT=${mountpoint}: the folder already holds files; mounting ${device} over it would hide them`);
   }
   if (!facts.filesystem && facts.otherContent !== undefined) {
-    throw new RuntimeProblem(
-      'ONEKE_STORAGE_DEVICE_NOT_FILESYSTEM',
-      `${variable}: the device holds ${facts.otherContent}, not a filesystem; it is neither formatted nor mounted`,
-    );
+    throw new RuntimeProblem('ONEKE_STORAGE_DEVICE_NOT_FILESYSTEM', `${variable}: the device holds ${facts.otherContent}, not a filesystem; it is neither formatted nor mounted`);
   }
 
   const actions: Action[] = [];
@@ -121,9 +106,7 @@ export function planStorageDiskWithWarnings(storage: Config['storage'], facts: D
     fstype = facts.filesystem.type;
     uuid = facts.filesystem.uuid.toLowerCase();
     if (fstype !== storage.filesystem) {
-      warnings.push(
-        `${variable} already holds a ${fstype} filesystem; it is kept and mounted as ${fstype} (ONEAPP_STORAGE_FILESYSTEM=${storage.filesystem} applies only to an empty device)`,
-      );
+      warnings.push(`${variable} already holds a ${fstype} filesystem; it is kept and mounted as ${fstype} (ONEAPP_STORAGE_FILESYSTEM=${storage.filesystem} applies only to an empty device)`);
     }
   } else {
     if (facts.newUuid === undefined) throw new InternalError('an empty storage device needs a UUID drawn by gatherDiskFacts (newUuid)');

@@ -64,7 +64,19 @@ describe('decideJoin', () => {
 
   test('a master whose VM info is missing blocks those after it', () => {
     const cluster = clusterFrom(
-      { serviceId: 10, roles: [{ name: 'master', vms: [{ id: 1, ip: '172.20.0.1', userTemplate: { READY: 'YES', ONEGATE_K8S_MASTER: '172.20.0.1', ONEGATE_K8S_TOKEN: 't' } }, { id: 2, ip: '172.20.0.2' }, { id: 3, ip: '172.20.0.3' }] }] },
+      {
+        serviceId: 10,
+        roles: [
+          {
+            name: 'master',
+            vms: [
+              { id: 1, ip: '172.20.0.1', userTemplate: { READY: 'YES', ONEGATE_K8S_MASTER: '172.20.0.1', ONEGATE_K8S_TOKEN: 't' } },
+              { id: 2, ip: '172.20.0.2' },
+              { id: 3, ip: '172.20.0.3' },
+            ],
+          },
+        ],
+      },
       3,
     );
     const node2 = cluster.service?.roles[0]?.nodes[1];

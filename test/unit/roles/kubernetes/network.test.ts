@@ -1,13 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { LocalInterface } from '../../../../src/host/host.ts';
-import {
-  contextMarksNode,
-  gatewayDevice,
-  keptNetworkActions,
-  nodeNetworkActions,
-  planNetworkFirst,
-  type NetworkFacts,
-} from '../../../../src/roles/kubernetes/network.ts';
+import { contextMarksNode, gatewayDevice, keptNetworkActions, nodeNetworkActions, planNetworkFirst, type NetworkFacts } from '../../../../src/roles/kubernetes/network.ts';
 import type { Action } from '../../../../src/plan/plan.ts';
 import { configFrom } from '../../../support/cluster.ts';
 
@@ -24,7 +17,11 @@ const resolv = (ns: string): Action => ({ kind: 'file', path: '/etc/resolv.conf'
 
 describe('the network actions of a node', () => {
   test.each<[string, Record<string, string>, Action[]]>([
-    ['private VIP set: route and DNS through it, FALLBACK_* ignored', { ONEAPP_VROUTER_ETH1_VIP0: '10.1.0.254', FALLBACK_GW: '10.1.0.1', FALLBACK_DNS: '10.1.0.1' }, [route('10.1.0.254'), resolv('10.1.0.254')]],
+    [
+      'private VIP set: route and DNS through it, FALLBACK_* ignored',
+      { ONEAPP_VROUTER_ETH1_VIP0: '10.1.0.254', FALLBACK_GW: '10.1.0.1', FALLBACK_DNS: '10.1.0.1' },
+      [route('10.1.0.254'), resolv('10.1.0.254')],
+    ],
     ['no VIP, FALLBACK_* (the official template without VIPs)', { FALLBACK_GW: '10.1.0.1', FALLBACK_DNS: '10.1.0.1' }, [route('10.1.0.1'), resolv('10.1.0.1')]],
     ['FALLBACK_GW only: a route, no nameserver to write', { FALLBACK_GW: '10.1.0.1' }, [route('10.1.0.1')]],
     ['FALLBACK_DNS only: a nameserver, the route left alone', { FALLBACK_DNS: '10.1.0.2' }, [resolv('10.1.0.2')]],

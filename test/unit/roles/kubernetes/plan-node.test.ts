@@ -16,7 +16,10 @@ const READY_MASTER = { ONEGATE_K8S_MASTER: '172.20.0.1', ONEGATE_K8S_TOKEN: 'K10
 
 function local(ip: string, overrides: Partial<KubernetesLocal> = {}): KubernetesLocal {
   return {
-    interfaces: [{ name: 'lo', mac: '00:00:00:00:00:00', ipv4: ['127.0.0.1'] }, { name: 'eth0', mac: macFromIp(ip), ipv4: [ip] }],
+    interfaces: [
+      { name: 'lo', mac: '00:00:00:00:00:00', ipv4: ['127.0.0.1'] },
+      { name: 'eth0', mac: macFromIp(ip), ipv4: [ip] },
+    ],
     defaultRoute: { gateway: '172.20.0.254', dev: 'eth0' },
     existingConfig: {},
     newToken: 'fresh-token-0123456789',
@@ -28,9 +31,14 @@ function local(ip: string, overrides: Partial<KubernetesLocal> = {}): Kubernetes
 }
 
 /** The plan of VM `self` (role `role`) in a 1 master / 1 worker / 1 storage service. */
-function planFor(role: K8sRole, self: number, vars: Record<string, string> = {}, options: { masterTemplate?: Record<string, string>; selfTemplate?: Record<string, string>; local?: Partial<KubernetesLocal> } = {}): Plan {
+function planFor(
+  role: K8sRole,
+  self: number,
+  vars: Record<string, string> = {},
+  options: { masterTemplate?: Record<string, string>; selfTemplate?: Record<string, string>; local?: Partial<KubernetesLocal> } = {},
+): Plan {
   const ipOf = (id: number) => `172.20.0.${id}`;
-  const template = (id: number) => ({ ...(id === 1 ? options.masterTemplate ?? {} : {}), ...(id === self ? options.selfTemplate ?? {} : {}) });
+  const template = (id: number) => ({ ...(id === 1 ? (options.masterTemplate ?? {}) : {}), ...(id === self ? (options.selfTemplate ?? {}) : {}) });
   const cluster = clusterFrom(
     {
       serviceId: 10,
@@ -146,10 +154,21 @@ describe('options of section 3.2 in config.yaml', () => {
     ['cloud controller disabled', { ONEAPP_RKE2_CLOUD_CONTROLLER_ENABLED: 'NO' }, { 'disable-cloud-controller': true }],
     ['CIDRs', { ONEAPP_K8S_CLUSTER_CIDR: '10.142.0.0/16', ONEAPP_K8S_SERVICE_CIDR: '10.143.0.0/16' }, { 'cluster-cidr': '10.142.0.0/16', 'service-cidr': '10.143.0.0/16' }],
     ['extra SANs, unique', { ONEAPP_K8S_EXTRA_SANS: 'k8s.example.com,192.168.150.86' }, { 'tls-san': ['k8s.example.com', '192.168.150.86'] }],
-    ['explicit endpoints, and the public VIP the name stands for', { ONEAPP_K8S_CONTROL_PLANE_EP: 'api.example.com:7443' }, { 'tls-san': ['localhost', '127.0.0.1', 'api.example.com', '192.168.150.86'] }],
+    [
+      'explicit endpoints, and the public VIP the name stands for',
+      { ONEAPP_K8S_CONTROL_PLANE_EP: 'api.example.com:7443' },
+      { 'tls-san': ['localhost', '127.0.0.1', 'api.example.com', '192.168.150.86'] },
+    ],
     [
       'the official template without VIPs: its extra SANs and the endpoint name',
-      { ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '', FALLBACK_GW: '172.20.0.200', ONEAPP_RKE2_SUPERVISOR_EP: 'ep0.eth0.vr:9345', ONEAPP_K8S_CONTROL_PLANE_EP: 'ep0.eth0.vr:6443', ONEAPP_K8S_EXTRA_SANS: 'localhost,127.0.0.1,ep0.eth0.vr,192.168.150.10' },
+      {
+        ONEAPP_VROUTER_ETH0_VIP0: '',
+        ONEAPP_VROUTER_ETH1_VIP0: '',
+        FALLBACK_GW: '172.20.0.200',
+        ONEAPP_RKE2_SUPERVISOR_EP: 'ep0.eth0.vr:9345',
+        ONEAPP_K8S_CONTROL_PLANE_EP: 'ep0.eth0.vr:6443',
+        ONEAPP_K8S_EXTRA_SANS: 'localhost,127.0.0.1,ep0.eth0.vr,192.168.150.10',
+      },
       { 'tls-san': ['localhost', '127.0.0.1', 'ep0.eth0.vr', '192.168.150.10'] },
     ],
   ])('%s', (_name, vars, expected) => {

@@ -95,7 +95,7 @@ const cases: Case[] = [
     expected: deletes([]),
   },
   {
-    name: "nodes not named by OneKE are never candidates",
+    name: 'nodes not named by OneKE are never candidates',
     nodes: [...NODES, 'my-own-node', 'oneke-ip-172-20-0', 'oneke-ip-010-20-0-1', 'oneke-ip-300-1-1-1', 'oneke-ip-1-2-3-4-5', 'ONEKE-IP-1-2-3-4', 'x-oneke-ip-1-2-3-4'],
     service: healthy(),
     expected: deletes([]),
@@ -218,7 +218,7 @@ describe('staleNodes', () => {
     };
     const svc = parseServiceAnswer(raw);
     expect(staleNodes(['oneke-ip-172-20-0-101', 'oneke-ip-172-20-0-102', 'oneke-ip-172-20-0-104'], svc, { selfVmId: 1 })).toEqual({
-      refuse: 'node 1 of role worker (VM 4) has no vm_info in OneGate\'s answer',
+      refuse: "node 1 of role worker (VM 4) has no vm_info in OneGate's answer",
     });
     // The same answer with the node's VM shown: the node of VM 4 is stale only if VM 4 does not claim it.
     const worker = raw.SERVICE.roles[1]!;
@@ -233,22 +233,12 @@ describe('claims', () => {
   test('a VM claims its published name, its NICs, aliases and external IPs, and its master IP', () => {
     const v = vm(1, { ips: ['172.20.0.101'], aliases: ['172.20.0.201'], ut: { ONEGATE_K8S_NODE_NAME: ' oneke-ip-9-9-9-9 ', ONEGATE_K8S_MASTER: '172.20.0.150' } });
     v.nics.push({ ip: 'not-an-ip', externalIp: '203.0.113.7' }, { ip6Global: '2001:db8::1' });
-    expect(namesClaimedBy(v).sort()).toEqual([
-      'oneke-ip-172-20-0-101',
-      'oneke-ip-172-20-0-150',
-      'oneke-ip-172-20-0-201',
-      'oneke-ip-203-0-113-7',
-      'oneke-ip-9-9-9-9',
-    ]);
+    expect(namesClaimedBy(v).sort()).toEqual(['oneke-ip-172-20-0-101', 'oneke-ip-172-20-0-150', 'oneke-ip-172-20-0-201', 'oneke-ip-203-0-113-7', 'oneke-ip-9-9-9-9']);
   });
 
   test('claimedNames gathers every VM of every role', () => {
     const result = claimedNames(healthy(), 1);
-    expect('claimed' in result && [...result.claimed].sort()).toEqual([
-      'oneke-ip-172-20-0-100',
-      ...NODES,
-      'oneke-ip-192-168-150-100',
-    ]);
+    expect('claimed' in result && [...result.claimed].sort()).toEqual(['oneke-ip-172-20-0-100', ...NODES, 'oneke-ip-192-168-150-100']);
   });
 
   test.each([

@@ -132,10 +132,7 @@ const cases: Case[] = [
     name: 'a custom mount point',
     storage: { mountpoint: '/srv/longhorn' },
     facts: facts({ filesystem: { type: 'xfs', uuid: UUID } }),
-    actions: [
-      { kind: 'mount', device: DEVICE, mountpoint: '/srv/longhorn', fstype: 'xfs' },
-      fstab(`UUID=${UUID} /srv/longhorn xfs defaults 0 1`),
-    ],
+    actions: [{ kind: 'mount', device: DEVICE, mountpoint: '/srv/longhorn', fstype: 'xfs' }, fstab(`UUID=${UUID} /srv/longhorn xfs defaults 0 1`)],
   },
 ];
 

@@ -61,7 +61,15 @@ describe('collectBackends', () => {
           { host: '172.20.0.12', port: 6443 },
         ],
       },
-      { index: 2, ip: VIP, port: 443, servers: [{ host: '172.20.0.20', port: 32443 }, { host: '172.20.0.21', port: 32443 }] },
+      {
+        index: 2,
+        ip: VIP,
+        port: 443,
+        servers: [
+          { host: '172.20.0.20', port: 32443 },
+          { host: '172.20.0.21', port: 32443 },
+        ],
+      },
       {
         index: 3,
         ip: VIP,

@@ -11,7 +11,14 @@ describe('zone names', () => {
     ['IP only: ep is the IP', [{ index: 1, ips: ['172.20.0.5'], vips: [] }], ['ip0.eth1 172.20.0.5', 'ep0.eth1 172.20.0.5']],
     ['a VIP1 without VIP0: ep0 the IP, ep1 the VIP', [{ index: 0, ips: ['10.0.0.5'], vips: ['', '10.0.0.9'] }], ['ip0.eth0 10.0.0.5', 'ep0.eth0 10.0.0.5', 'vip1.eth0 10.0.0.9', 'ep1.eth0 10.0.0.9']],
     ['a NIC with only a VIP', [{ index: 2, ips: [], vips: ['10.2.0.1'] }], ['vip0.eth2 10.2.0.1', 'ep0.eth2 10.2.0.1']],
-    ['NICs in index order', [{ index: 3, ips: ['10.3.0.1'], vips: [] }, { index: 0, ips: ['10.0.0.1'], vips: [] }], ['ip0.eth0 10.0.0.1', 'ep0.eth0 10.0.0.1', 'ip0.eth3 10.3.0.1', 'ep0.eth3 10.3.0.1']],
+    [
+      'NICs in index order',
+      [
+        { index: 3, ips: ['10.3.0.1'], vips: [] },
+        { index: 0, ips: ['10.0.0.1'], vips: [] },
+      ],
+      ['ip0.eth0 10.0.0.1', 'ep0.eth0 10.0.0.1', 'ip0.eth3 10.3.0.1', 'ep0.eth3 10.3.0.1'],
+    ],
   ])('%s', (_name, nics, expected) => {
     expect(zoneRecords(nics).map((r) => `${r.name} ${r.address}`)).toEqual(expected);
   });
@@ -76,7 +83,12 @@ describe('where unbound listens, whom it answers, where it forwards', () => {
   test.each([
     ['nameservers win over the root servers', { ONEAPP_VNF_DNS_NAMESERVERS: '10.1.1.1', ONEAPP_VNF_DNS_USE_ROOTSERVERS: 'YES' }, [], [{ address: '10.1.1.1', port: undefined }]],
     ['root servers by default', {}, ['10.2.2.2'], 'root'],
-    ['own resolvers: ETHn_DNS then resolv.conf, not itself', { ONEAPP_VNF_DNS_USE_ROOTSERVERS: 'NO', ETH1_DNS: '172.20.0.86 10.3.3.3' }, ['10.3.3.3', '127.0.0.1', '10.4.4.4'], [{ address: '10.3.3.3' }, { address: '10.4.4.4' }]],
+    [
+      'own resolvers: ETHn_DNS then resolv.conf, not itself',
+      { ONEAPP_VNF_DNS_USE_ROOTSERVERS: 'NO', ETH1_DNS: '172.20.0.86 10.3.3.3' },
+      ['10.3.3.3', '127.0.0.1', '10.4.4.4'],
+      [{ address: '10.3.3.3' }, { address: '10.4.4.4' }],
+    ],
     ['no resolver of its own: the root servers', { ONEAPP_VNF_DNS_USE_ROOTSERVERS: 'NO' }, ['172.20.0.100'], 'root'],
   ])('%s', (_name, vars, resolvConf, expected) => {
     expect(dnsUpstream(configFrom({ ...VNF_CONTEXT, ...vars }), resolvConf).upstream).toEqual(expected);

@@ -24,7 +24,15 @@ const onekeLoadBalancers: LoadBalancer[] = [
       { host: '172.20.0.12', port: 6443 },
     ],
   },
-  { index: 2, ip: '10.0.0.10', port: 443, servers: [{ host: '172.20.0.21', port: 32443 }, { host: '172.20.0.20', port: 32443 }] },
+  {
+    index: 2,
+    ip: '10.0.0.10',
+    port: 443,
+    servers: [
+      { host: '172.20.0.21', port: 32443 },
+      { host: '172.20.0.20', port: 32443 },
+    ],
+  },
   { index: 3, ip: '10.0.0.10', port: 80, servers: [] },
 ];
 
@@ -77,9 +85,7 @@ describe('renderHaproxyCfg', () => {
     const text = renderHaproxyCfg({ loadBalancers: onekeLoadBalancers });
     expect(section(text, 'global')).toEqual(['log stdout format raw local0 notice', 'hard-stop-after 900s']);
     const defaults = section(text, 'defaults');
-    expect(defaults).toEqual(
-      expect.arrayContaining(['mode tcp', 'timeout connect 5s', 'timeout client 1h', 'timeout server 1h', 'timeout tunnel 1h', 'option redispatch 1']),
-    );
+    expect(defaults).toEqual(expect.arrayContaining(['mode tcp', 'timeout connect 5s', 'timeout client 1h', 'timeout server 1h', 'timeout tunnel 1h', 'option redispatch 1']));
     expect(defaults.find((line) => line.startsWith('default-server'))).toContain('on-marked-down shutdown-sessions');
     expect(text).not.toMatch(/syslog|\/dev\/log|daemon\n/);
   });
@@ -126,12 +132,7 @@ describe('renderHaproxyCfg', () => {
     };
     const text = renderHaproxyCfg(input);
     await expect(text).toMatchFileSnapshot('./__snapshots__/haproxy-stats.cfg');
-    expect(section(text, 'global')).toEqual([
-      'log stdout format raw local0 info',
-      'maxconn 4096',
-      'hard-stop-after 60s',
-      'stats socket /run/haproxy/admin.sock mode 600 level admin',
-    ]);
+    expect(section(text, 'global')).toEqual(['log stdout format raw local0 info', 'maxconn 4096', 'hard-stop-after 60s', 'stats socket /run/haproxy/admin.sock mode 600 level admin']);
     expect(section(text, 'frontend stats')).toContain('bind 127.0.0.1:8404');
   });
 
@@ -149,7 +150,15 @@ describe('renderHaproxyCfg', () => {
       'one server with two check ports',
       {
         loadBalancers: [
-          { index: 0, ip: '10.0.0.1', port: 80, servers: [{ host: '10.0.0.2', port: 80, checkPort: 81 }, { host: '10.0.0.2', port: 80 }] },
+          {
+            index: 0,
+            ip: '10.0.0.1',
+            port: 80,
+            servers: [
+              { host: '10.0.0.2', port: 80, checkPort: 81 },
+              { host: '10.0.0.2', port: 80 },
+            ],
+          },
         ],
       },
     ],
@@ -162,10 +171,7 @@ describe('renderHaproxyCfg', () => {
         ],
       },
     ],
-    [
-      'the stats page on an LB address',
-      { loadBalancers: [{ index: 0, ip: '10.0.0.1', port: 80, servers: [] }], stats: { http: { ip: '10.0.0.1', port: 80 } } },
-    ],
+    ['the stats page on an LB address', { loadBalancers: [{ index: 0, ip: '10.0.0.1', port: 80, servers: [] }], stats: { http: { ip: '10.0.0.1', port: 80 } } }],
     [
       'one LB index and port twice',
       {

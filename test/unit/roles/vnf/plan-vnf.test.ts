@@ -50,7 +50,8 @@ describe('planVnf', () => {
   });
 
   test('per-NIC overrides win over the global values', () => {
-    const conf = file(planFor({ ONEAPP_VNF_KEEPALIVED_ETH1_VRID: '42', ONEAPP_VNF_KEEPALIVED_ETH1_PRIORITY: '150', ONEAPP_VNF_KEEPALIVED_PRIORITY: '90' }), '/etc/keepalived/keepalived.conf')?.content ?? '';
+    const conf =
+      file(planFor({ ONEAPP_VNF_KEEPALIVED_ETH1_VRID: '42', ONEAPP_VNF_KEEPALIVED_ETH1_PRIORITY: '150', ONEAPP_VNF_KEEPALIVED_PRIORITY: '90' }), '/etc/keepalived/keepalived.conf')?.content ?? '';
     expect(conf).toMatch(/vrrp_instance ETH1[\s\S]*virtual_router_id 42[\s\S]*priority 150/);
     expect(conf).toMatch(/vrrp_instance ETH0[\s\S]*priority 90/);
   });
@@ -89,7 +90,7 @@ describe('planVnf', () => {
     expect(services(again)).toEqual(services(planFor({})));
   });
 
-  test('no VIP at all (one VNF): no keepalived; HAProxy on the VNF\'s own public IP, DNS and NAT still', () => {
+  test("no VIP at all (one VNF): no keepalived; HAProxy on the VNF's own public IP, DNS and NAT still", () => {
     const plan = planFor({ ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '' });
     expect(services(plan)).toEqual(['reload-or-restart haproxy.service', 'restart oneke-vnf-sync.service', 'restart unbound.service']);
     expect(file(plan, '/etc/keepalived/keepalived.conf')).toBeUndefined();
@@ -139,7 +140,7 @@ describe('DNS (unbound)', () => {
     expect(text).toMatch(/forward-zone:\n\s+name: "\."\n\s+forward-addr: 1\.1\.1\.1\n\s+forward-addr: 8\.8\.8\.8/);
   });
 
-  test('neither nameservers nor root servers: the VNF\'s own resolvers, never itself', () => {
+  test("neither nameservers nor root servers: the VNF's own resolvers, never itself", () => {
     const plan = planVnfWith({ ONEAPP_VNF_DNS_USE_ROOTSERVERS: 'NO', ETH0_DNS: '192.168.150.1' }, ['127.0.0.1', '10.9.9.9', '172.20.0.86']);
     expect(conf(plan).match(/forward-addr: .*/g)).toEqual(['forward-addr: 192.168.150.1', 'forward-addr: 10.9.9.9']);
     expect(plan.decision.reason).toContain("forwarding to the VNF's resolvers 192.168.150.1 10.9.9.9");
@@ -164,7 +165,7 @@ describe('DNS (unbound)', () => {
     expect(text).toContain('local-data: "vip0.eth1.k8s.example. IN A 172.20.0.86"');
   });
 
-  test('DNS without any VIP still runs, on the VNF\'s own addresses', () => {
+  test("DNS without any VIP still runs, on the VNF's own addresses", () => {
     const text = conf(planFor({ ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '', ONEAPP_VNF_DNS_INTERFACES: 'eth1' }));
     expect(text).toContain('interface: 172.20.0.100');
     expect(text).toContain('local-data: "ep0.eth0.vr. IN A 192.168.150.100"');
@@ -183,32 +184,48 @@ describe('keepalived as the official VNF needs it', () => {
     vrrpInstances(configFrom({ ...VNF_CONTEXT, ...vars }), serviceId).map((i) => ({ name: i.name, vrid: i.vrid, vips: vips(i), routes: i.routes }));
 
   test.each([
-    ['default: one instance per NIC with a VIP', {}, [
-      { name: 'ETH0', vrid: 11, vips: ['192.168.150.86/24 dev eth0'], routes: undefined },
-      { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
-    ]],
-    ['ETH0_SKIP: the public VIP moves inside eth1\'s instance', { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES' }, [
-      { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1', '192.168.150.86/24 dev eth0'], routes: undefined },
-    ]],
-    ['ETH0_SKIP without a private VIP: eth1 still carries the public one', { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES', ONEAPP_VROUTER_ETH1_VIP0: '' }, [
-      { name: 'ETH1', vrid: 11, vips: ['192.168.150.86/24 dev eth0'], routes: undefined },
-    ]],
-    ['ETH0_SKIP, the VRIDs differ: eth2 with the same VRID carries it', { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES', ONEAPP_VNF_KEEPALIVED_ETH0_VRID: '50', ONEAPP_VNF_KEEPALIVED_ETH2_VRID: '50', ETH2_IP: '10.2.0.1', ETH2_MASK: '255.255.0.0' }, [
-      { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
-      { name: 'ETH2', vrid: 50, vips: ['192.168.150.86/24 dev eth0'], routes: undefined },
-    ]],
+    [
+      'default: one instance per NIC with a VIP',
+      {},
+      [
+        { name: 'ETH0', vrid: 11, vips: ['192.168.150.86/24 dev eth0'], routes: undefined },
+        { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
+      ],
+    ],
+    [
+      "ETH0_SKIP: the public VIP moves inside eth1's instance",
+      { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES' },
+      [{ name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1', '192.168.150.86/24 dev eth0'], routes: undefined }],
+    ],
+    [
+      'ETH0_SKIP without a private VIP: eth1 still carries the public one',
+      { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES', ONEAPP_VROUTER_ETH1_VIP0: '' },
+      [{ name: 'ETH1', vrid: 11, vips: ['192.168.150.86/24 dev eth0'], routes: undefined }],
+    ],
+    [
+      'ETH0_SKIP, the VRIDs differ: eth2 with the same VRID carries it',
+      { ONEAPP_VNF_KEEPALIVED_ETH0_SKIP: 'YES', ONEAPP_VNF_KEEPALIVED_ETH0_VRID: '50', ONEAPP_VNF_KEEPALIVED_ETH2_VRID: '50', ETH2_IP: '10.2.0.1', ETH2_MASK: '255.255.0.0' },
+      [
+        { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
+        { name: 'ETH2', vrid: 50, vips: ['192.168.150.86/24 dev eth0'], routes: undefined },
+      ],
+    ],
     ['no VIP at all: no instance', { ONEAPP_VROUTER_ETH0_VIP0: '', ONEAPP_VROUTER_ETH1_VIP0: '' }, []],
-    ['a skipped NIC with only a VIP keeps its gateway across failover', { ONEAPP_VNF_KEEPALIVED_ETH2_SKIP: 'YES', ONEAPP_VROUTER_ETH2_VIP0: '10.2.0.5/16', ETH2_GATEWAY: '10.2.0.254' }, [
-      { name: 'ETH0', vrid: 11, vips: ['192.168.150.86/24 dev eth0', '10.2.0.5/16 dev eth2'], routes: [{ destination: '0.0.0.0/0', via: '10.2.0.254', interface: 'eth2' }] },
-      { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
-    ]],
+    [
+      'a skipped NIC with only a VIP keeps its gateway across failover',
+      { ONEAPP_VNF_KEEPALIVED_ETH2_SKIP: 'YES', ONEAPP_VROUTER_ETH2_VIP0: '10.2.0.5/16', ETH2_GATEWAY: '10.2.0.254' },
+      [
+        { name: 'ETH0', vrid: 11, vips: ['192.168.150.86/24 dev eth0', '10.2.0.5/16 dev eth2'], routes: [{ destination: '0.0.0.0/0', via: '10.2.0.254', interface: 'eth2' }] },
+        { name: 'ETH1', vrid: 11, vips: ['172.20.0.86/24 dev eth1'], routes: undefined },
+      ],
+    ],
   ])('%s', (_name, vars, expected) => {
     expect(summary(vars)).toEqual(expected);
   });
 
   test.each([
     ['SERVICE_ID from the context', { SERVICE_ID: '300' }, 99, 46],
-    ['no SERVICE_ID: OneGate\'s service id', { SERVICE_ID: '' }, 300, 46],
+    ["no SERVICE_ID: OneGate's service id", { SERVICE_ID: '' }, 300, 46],
     ['no SERVICE_ID, no service: VMID', { SERVICE_ID: '', VMID: '12' }, undefined, 13],
     ['a VRID in the context wins', { ONEAPP_VNF_KEEPALIVED_VRID: '7', SERVICE_ID: '' }, 300, 7],
     ['a per-NIC VRID wins', { ONEAPP_VNF_KEEPALIVED_ETH0_VRID: '8', ONEAPP_VNF_KEEPALIVED_ETH1_VRID: '8', SERVICE_ID: '' }, 300, 8],
@@ -265,9 +282,21 @@ describe('the VNF variables of the official template', () => {
   });
 
   test.each([
-    ['an LB on the private VIP while only eth0 may bind', { ONEAPP_VNF_HAPROXY_INTERFACES: 'eth0', ONEAPP_VNF_HAPROXY_LB3_IP: '<ETH1_VIP0>' }, ['ONEAPP_VNF_HAPROXY_LB3_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth0), not of eth1']],
-    ['eth0 excluded', { ONEAPP_VNF_HAPROXY_INTERFACES: '!eth0', ONEAPP_VNF_HAPROXY_LB0_PORT: '' }, [0, 1, 2, 3].map((i) => `ONEAPP_VNF_HAPROXY_LB${i}_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth1), not of eth0`)],
-    ['an address on no NIC of the VNF', { ONEAPP_VNF_HAPROXY_INTERFACES: 'eth0,eth1', ONEAPP_VNF_HAPROXY_LB2_IP: '10.99.0.1' }, ['ONEAPP_VNF_HAPROXY_LB2_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth0, eth1)']],
+    [
+      'an LB on the private VIP while only eth0 may bind',
+      { ONEAPP_VNF_HAPROXY_INTERFACES: 'eth0', ONEAPP_VNF_HAPROXY_LB3_IP: '<ETH1_VIP0>' },
+      ['ONEAPP_VNF_HAPROXY_LB3_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth0), not of eth1'],
+    ],
+    [
+      'eth0 excluded',
+      { ONEAPP_VNF_HAPROXY_INTERFACES: '!eth0', ONEAPP_VNF_HAPROXY_LB0_PORT: '' },
+      [0, 1, 2, 3].map((i) => `ONEAPP_VNF_HAPROXY_LB${i}_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth1), not of eth0`),
+    ],
+    [
+      'an address on no NIC of the VNF',
+      { ONEAPP_VNF_HAPROXY_INTERFACES: 'eth0,eth1', ONEAPP_VNF_HAPROXY_LB2_IP: '10.99.0.1' },
+      ['ONEAPP_VNF_HAPROXY_LB2_IP: an address of ONEAPP_VNF_HAPROXY_INTERFACES (eth0, eth1)'],
+    ],
   ])('refused, exit 2: %s', (_name, vars, expected) => {
     expect(issuesOf(() => planFor(vars))).toEqual(expected);
   });
@@ -283,7 +312,9 @@ describe('the VNF variables of the official template', () => {
         }),
         '/etc/nftables.d/oneke.nft',
       )?.content ?? '';
-    expect(nft).toMatch(/chain prerouting \{\n\s+type nat hook prerouting priority dstnat; policy accept;\n\s+ip daddr 192\.168\.150\.86 meta l4proto \{ tcp, udp \} th dport 2222 dnat to 172\.20\.0\.5:22\n\s+meta l4proto \{ tcp, udp \} th dport 8080 dnat to 172\.20\.0\.100:8080\n/);
+    expect(nft).toMatch(
+      /chain prerouting \{\n\s+type nat hook prerouting priority dstnat; policy accept;\n\s+ip daddr 192\.168\.150\.86 meta l4proto \{ tcp, udp \} th dport 2222 dnat to 172\.20\.0\.5:22\n\s+meta l4proto \{ tcp, udp \} th dport 8080 dnat to 172\.20\.0\.100:8080\n/,
+    );
     expect(nft).toContain('ct status dnat accept');
     // Without NAT, no port forward.
     expect(file(planFor({ ONEAPP_VNF_NAT4_ENABLED: 'NO', ONEAPP_VNF_NAT4_PORT_FWD0: '2222:172.20.0.5:22' }), '/etc/nftables.d/oneke.nft')?.content).not.toContain('dnat');
