@@ -169,7 +169,13 @@ export async function measureE2e(ctx: BenchContext, minutes: number): Promise<E2
   const before = new Set(await namespaces());
   // Harness runs seen while ours runs; those still alive afterwards were not ours.
   const seen = new Set<number>();
-  const watcher = setInterval(() => void harnessRuns().then((pids) => pids.forEach((p) => seen.add(p))), 5_000);
+  const watcher = setInterval(
+    () =>
+      void harnessRuns().then((pids) => {
+        for (const p of pids) seen.add(p);
+      }),
+    5_000,
+  );
   const env = { BENCH_E2E_ROUNDS: String(ctx.pick(3, 1)) };
   const how = 'node bench/e2e/measure.ts';
   const result = await runChild(ctx, ['bench/e2e/measure.ts', out], env, minutes * 60_000);
@@ -230,11 +236,10 @@ export function e2eSection(data: E2eData, how: string): E2eResult {
     const roles = ['vnf', 'master', 'worker', 'storage'].filter((role) => perRole.has(role));
     figures.push({
       name: `${NAMES.bootToReady}: ${roles.join(' / ')}, median (max)`,
-      value:
-        roles
-          .map((role) => summarize(perRole.get(role) ?? []))
-          .map((r) => `${r.median.toFixed(1)} (${r.max.toFixed(1)})`)
-          .join(' / ') + ' s',
+      value: `${roles
+        .map((role) => summarize(perRole.get(role) ?? []))
+        .map((r) => `${r.median.toFixed(1)} (${r.max.toFixed(1)})`)
+        .join(' / ')} s`,
     });
   } else {
     figures.push(notMeasured(NAMES.bootToReady, ha?.error ?? 'did not run'));

@@ -166,7 +166,7 @@ export async function measureImage(ctx: BenchContext, say: (line: string) => voi
       `Load average (1, 5, 15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; after: ${os
         .loadavg()
         .map((l) => l.toFixed(2))
-        .join(', ')}. ` + 'TCG and mmdebstrap are CPU-bound: on a shared machine these times grow with its load.',
+        .join(', ')}. TCG and mmdebstrap are CPU-bound: on a shared machine these times grow with its load.`,
     ].join('\n'),
   };
 }

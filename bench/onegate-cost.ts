@@ -246,7 +246,7 @@ export async function measureOneGateCost(ctx: BenchContext, onProgress: (line: s
     '',
     formationTable,
     '',
-    largerNote + 'The picture: [requests against service size](requests.svg).',
+    `${largerNote}The picture: [requests against service size](requests.svg).`,
     '',
     '![requests against service size](requests.svg)',
   ].join('\n');

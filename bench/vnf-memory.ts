@@ -183,7 +183,7 @@ export async function measureVnfMemory(ctx: BenchContext, seconds: number): Prom
     spawned.push(nets.spawn(ns, 'unbound', ['-d', '-c', unboundFile]));
     const batch = path.join(dir, 'queries.txt');
     const names = ['ip0.eth0.vr', 'ip0.eth1.vr', 'vip0.eth0.vr', 'vip0.eth1.vr', 'ep0.eth0.vr', 'ep0.eth1.vr'];
-    fs.writeFileSync(batch, Array.from({ length: 50 }, () => names.map((n) => `@${addresses.eth1} +tries=1 +time=1 ${n} A`).join('\n')).join('\n') + '\n');
+    fs.writeFileSync(batch, `${Array.from({ length: 50 }, () => names.map((n) => `@${addresses.eth1} +tries=1 +time=1 ${n} A`).join('\n')).join('\n')}\n`);
 
     const started = Date.now();
     let lastQueries = 0;

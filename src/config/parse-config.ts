@@ -81,7 +81,7 @@ function createReader(vars: ContextVars): Reader {
   const values = new Map<string, string | undefined>();
 
   /** The value to parse: empty means "use the default". Surrounding spaces and line breaks are dropped, except for secrets. */
-  const valueOf = (name: string): string | undefined => {
+  const valueNamed = (name: string): string | undefined => {
     if (values.has(name)) return values.get(name);
     const raw = vars.get(name);
     const trimmed = raw === undefined || specFor(name)?.secret === true ? raw : trimAsciiSpace(raw);
@@ -96,7 +96,7 @@ function createReader(vars: ContextVars): Reader {
     // A rule may blame a variable left at its default: say so rather than show "".
     const unset = raw === undefined || (spec?.secret === true ? raw === '' : raw.trim() === '');
     // A URL with an `@` may hold credentials, even one too malformed for maskUrlPassword to see them.
-    const hidden = spec?.secret === true || (raw !== undefined && raw.includes('@') && URL_KINDS.has(spec?.kind));
+    const hidden = spec?.secret === true || (raw?.includes('@') && URL_KINDS.has(spec?.kind));
     const shown = unset
       ? spec?.default !== undefined && spec.default !== ''
         ? `(default ${spec.default})`
@@ -112,7 +112,7 @@ function createReader(vars: ContextVars): Reader {
     const spec = specFor(name);
     if (spec?.kind !== kind) throw new InternalError(`${name} is read as ${kind} but the variable table says ${spec?.kind ?? 'nothing'}`);
     if (parsed.has(name)) return parsed.get(name);
-    const value = valueOf(name);
+    const value = valueNamed(name);
     let result: { value: unknown } | undefined;
     if (value !== undefined) {
       const outcome = VALUE_KINDS[kind].parse(value);
@@ -138,12 +138,12 @@ function createReader(vars: ContextVars): Reader {
     optional<K extends ValueKind>(name: string, kind: K): KindValue<K> | undefined {
       return parse(name, kind)?.value as KindValue<K> | undefined;
     },
-    isSet: (name) => valueOf(name) !== undefined,
-    setNames: (test) => names.filter((name) => test.test(name) && valueOf(name) !== undefined),
+    isSet: (name) => valueNamed(name) !== undefined,
+    setNames: (test) => names.filter((name) => test.test(name) && valueNamed(name) !== undefined),
     setNamesOf(template) {
       const spec = specNamed(template);
       if (spec?.pattern === undefined) throw new InternalError(`${template} is not a family of the variable table`);
-      return names.filter((name) => specFor(name) === spec && valueOf(name) !== undefined);
+      return names.filter((name) => specFor(name) === spec && valueNamed(name) !== undefined);
     },
     report,
     hasIssue: (variable) => issues.some((issue) => (typeof variable === 'string' ? issue.variable === variable : variable.test(issue.variable))),

@@ -29,11 +29,6 @@ export interface HttpsProbe {
   timeoutMs?: number;
 }
 
-/** The HTTP status of a GET, or undefined when no answer came. */
-async function httpsStatus(host: Host, probe: HttpsProbe): Promise<number | undefined> {
-  return (await httpsGet(host, probe))?.status;
-}
-
 /** The status and body of a GET with optional client certificate, or undefined when no answer came. */
 export async function httpsGet(host: Host, probe: HttpsProbe): Promise<{ status: number; body: string } | undefined> {
   const read = async (p: string | undefined) => (p ? await host.readFile(p) : undefined);

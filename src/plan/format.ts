@@ -112,7 +112,7 @@ export function describeAction(action: Action, showSecrets: boolean): string {
 
 export function planToText(plan: Plan, showSecrets = false): string {
   const lines = [`role:     ${plan.role}`, `decision: ${plan.decision.kind} — ${plan.decision.reason}`, `actions:  ${plan.actions.length}`];
-  plan.actions.forEach((action, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${describeAction(action, showSecrets)}`));
+  for (const [i, action] of plan.actions.entries()) lines.push(`  ${String(i + 1).padStart(2)}. ${describeAction(action, showSecrets)}`);
   for (const warning of plan.warnings ?? []) lines.push(`warning:  ${warning}`);
   return `${lines.join('\n')}\n`;
 }

@@ -15,7 +15,7 @@ import type { ExistingRke2Config } from './rke2-config.ts';
 
 async function defaultRoute(host: Host): Promise<NetworkFacts['defaultRoute']> {
   const result = await host.exec('ip', ['-j', 'route', 'show', 'default']).catch(() => undefined);
-  if (!result || result.exitCode !== 0) return undefined;
+  if (result?.exitCode !== 0) return undefined;
   try {
     const routes = JSON.parse(result.stdout) as { gateway?: string; dev?: string }[];
     const first = routes[0];

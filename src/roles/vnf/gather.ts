@@ -7,7 +7,7 @@ import type { GatherEnv } from '../role.ts';
 /** Interfaces that exist but are down (`ip -j link`): a NIC that carries only a VIP must be brought up. */
 async function downInterfaces(run: (file: string, args: string[]) => Promise<{ exitCode: number; stdout: string }>): Promise<string[]> {
   const result = await run('ip', ['-j', 'link', 'show']).catch(() => undefined);
-  if (!result || result.exitCode !== 0) return [];
+  if (result?.exitCode !== 0) return [];
   try {
     const links = JSON.parse(result.stdout) as { ifname?: string; flags?: string[] }[];
     return links.filter((l) => l.ifname && l.ifname !== 'lo' && !(l.flags ?? []).includes('UP')).map((l) => l.ifname as string);

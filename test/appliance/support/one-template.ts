@@ -18,7 +18,7 @@ export class OneTemplateSyntaxError extends Error {
 }
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
-const WORD = /[^\s,\]\["#=]+/y;
+const WORD = /[^\s,\]["#=]+/y;
 
 export function parseOneTemplate(text: string): OneAttribute[] {
   let at = 0;

@@ -23,7 +23,7 @@ export async function runAgent(root: string, stopping: () => boolean): Promise<(
   // Unlike a server, an agent keeps trying to reach the server until it answers.
   let ca = '';
   let servers: string[] = [];
-  for (let attempt = 0; ; attempt++) {
+  for (let _attempt = 0; ; _attempt++) {
     if (stopping()) return async () => undefined;
     let answer: Answer;
     try {

@@ -352,7 +352,7 @@ export class Rke2Server {
     for (const record of records) {
       const id = record.key.slice(LEARNERS.length);
       const member = members.find((m) => m.ID === id);
-      if (!member || !member.isLearner) {
+      if (!member?.isLearner) {
         await this.client.delete(record.key);
         continue;
       }
@@ -445,7 +445,7 @@ export class Rke2Server {
     const peer = peerUrl(ip);
     let member = members.find((m) => m.peerURLs.includes(peer));
     let memberName = `${name}-${randomHex(4)}`;
-    if (member && member.isLearner && member.name === '') {
+    if (member?.isLearner && member.name === '') {
       // The same joiner again after a crash before its etcd ran: it gets its learner slot back.
       const record = await this.client.get(LEARNERS + member.ID);
       memberName = record ? ((JSON.parse(record.value) as { name?: string }).name ?? memberName) : memberName;

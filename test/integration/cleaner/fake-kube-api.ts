@@ -161,7 +161,10 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions): Promise<Fak
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: '1', ...(next ? { continue: next } : {}) }, items: page.map(nodeObject) }));
     };
-    if (options.listBarrier === undefined) return answer();
+    if (options.listBarrier === undefined) {
+      answer();
+      return;
+    }
     held.push(answer);
     if (held.length >= options.listBarrier) for (const release of held.splice(0)) release();
     else {

@@ -49,7 +49,7 @@ describe('parseContextSh', () => {
   });
 
   it('reads a 1 MB value', () => {
-    const big = 'x'.repeat(1024 * 1024 - 3) + "'\n'";
+    const big = `${'x'.repeat(1024 * 1024 - 3)}'\n'`;
     const values = parseContextSh(HEADER + onedEntry('BIG', big) + AFTER);
     expect(values.get('BIG')).toBe(big);
     expect(values.get('NEXT_ONE')).toBe('after');
