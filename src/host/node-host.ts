@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { CommandError, OnekeError } from '../errors.ts';
 import os from 'node:os';
 import type { Probe } from '../plan/plan.ts';
@@ -251,6 +250,8 @@ export class NodeHost implements Host {
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (changesHost(file, args)) this.assertMayChangeHost(`run ${file}`);
+    // Loaded on the first command run: a plan from a snapshot or a status runs none.
+    const { execa } = await import('execa');
     const result = await execa(file, args, {
       reject: false,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,

@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { Agent, request } from './undici-core.ts';
 import { allNodesReady } from '../plan/kubeconfig.ts';
 import type { Probe } from '../plan/plan.ts';
 import type { Host } from './host.ts';
@@ -33,6 +32,8 @@ export interface HttpsProbe {
 export async function httpsGet(host: Host, probe: HttpsProbe): Promise<{ status: number; body: string } | undefined> {
   const read = async (p: string | undefined) => (p ? await host.readFile(p) : undefined);
   const [ca, cert, key] = await Promise.all([read(probe.ca), read(probe.cert), read(probe.key)]);
+  // Loaded on the first HTTPS probe: most commands make none.
+  const { Agent, request } = await import('./undici-core.ts');
   const dispatcher = new Agent({
     connect: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), timeout: probe.timeoutMs ?? 3_000 },
     headersTimeout: probe.timeoutMs ?? 3_000,
