@@ -5,8 +5,8 @@ import { bootstrapActions } from '../roles/bootstrap.ts';
 import { isRoleName, type RoleName } from '../plan/plan.ts';
 import { readStatusWord } from '../status/status.ts';
 import type { StepEnv } from './env.ts';
-import { oneGateFor, oneGateFromContext, readContext, READY_RETRY, REPORT_RETRY, validateContext } from './inputs.ts';
-import { failureReporter } from './report.ts';
+import { oneGateFor, READY_RETRY, REPORT_RETRY } from './inputs.ts';
+import { failureReporter, validatedContext } from './report.ts';
 import { runStep } from './run-step.ts';
 
 /** `oneke bootstrap`, after configure: close the run and report READY=YES when REPORT_READY=YES. */
@@ -18,10 +18,7 @@ export async function bootstrapStep(env: StepEnv): Promise<void> {
     logger,
     'bootstrap',
     async (outcome) => {
-      const vars = await readContext(env.options, env.secrets);
-      const early = oneGateFromContext(vars, logger, REPORT_RETRY);
-      if (early) outcome.reporter = failureReporter(early);
-      const { config } = validateContext(vars, env.secrets);
+      const config = await validatedContext(env, logger, outcome);
       const client = oneGateFor(config, logger, READY_RETRY);
       outcome.reporter = {
         ...failureReporter(oneGateFor(config, logger, REPORT_RETRY)),

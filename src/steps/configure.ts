@@ -2,8 +2,8 @@ import { watchStopSignals } from '../host/signals.ts';
 import { roleOf } from '../roles/index.ts';
 import { convergeRole, networkFirst, nodeNetworkToKeep } from './converge.ts';
 import type { StepEnv } from './env.ts';
-import { oneGateFor, oneGateFromContext, readContext, REPORT_RETRY, validateContext } from './inputs.ts';
-import { failureReporter } from './report.ts';
+import { oneGateFor, REPORT_RETRY } from './inputs.ts';
+import { failureReporter, validatedContext } from './report.ts';
 import { runStep } from './run-step.ts';
 
 /** `oneke configure`, every boot: read the context, find this VM's role and converge it. */
@@ -14,10 +14,7 @@ export async function configureStep(env: StepEnv): Promise<void> {
     logger,
     'configure',
     async (outcome) => {
-      const vars = await readContext(env.options, env.secrets);
-      const early = oneGateFromContext(vars, logger, REPORT_RETRY);
-      if (early) outcome.reporter = failureReporter(early);
-      const { config } = validateContext(vars, env.secrets);
+      const config = await validatedContext(env, logger, outcome);
       for (const name of config.unrecognized) logger.warn(`${name} is not a variable oneke knows (a typo?); it is ignored`);
       const client = oneGateFor(config, logger);
       outcome.reporter = failureReporter(oneGateFor(config, logger, REPORT_RETRY));
