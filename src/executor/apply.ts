@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
 import type { DeleteOutcome, KubeApi } from '../cleaner/kube-api.ts';
 import { describeAction } from '../plan/format.ts';
-import type { Action, FileValue, Plan, Value } from '../plan/plan.ts';
+import type { Action, ActionOf, FileValue, Plan, Value } from '../plan/plan.ts';
 import { RuntimeProblem } from '../errors.ts';
 import { changesHost } from '../host/host-changes.ts';
 import { realClock, waitFor, type Clock } from './wait.ts';
@@ -30,8 +30,6 @@ export interface ApplyDeps {
   /** Needed only by the actions of `oneke install` (src/install/install.ts makes one). */
   installer?: Installer;
 }
-
-type ActionOf<K extends Action['kind']> = Extract<Action, { kind: K }>;
 
 /** Performs the actions of `oneke install`: packages, verified downloads, manifests, add-on images. */
 export interface Installer {

@@ -18,11 +18,10 @@ import { RuntimeProblem } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../log/logger.ts';
-import { archOf, artifactUrl, planArtifacts, type Arch, type Artifact } from './artifacts.ts';
+import { archOf, artifactUrl, planArtifacts, type Arch, type Artifact, type ChecksumList } from './artifacts.ts';
 import { parseSha256Sums, readSha256Sums, requireChecksums, requireImageDigests } from './checksums.ts';
-import type { ChecksumList } from './artifacts.ts';
 import { applyPlan, type Installer } from '../executor/apply.ts';
-import type { Action, Plan } from '../plan/plan.ts';
+import type { Action, ActionOf, Plan } from '../plan/plan.ts';
 import { packagesSkipped, planInstall } from './plan.ts';
 import { createDownloadDispatcher, fetchVerified, type DownloadPolicy } from './download.ts';
 import { copyImage } from './image-copy.ts';
@@ -116,8 +115,6 @@ export async function install(run: InstallRun): Promise<InstallResult> {
   );
   return result;
 }
-
-type ActionOf<K extends Action['kind']> = Extract<Action, { kind: K }>;
 
 /** Applies the actions of the install plan, with the state they share: receipts, the HTTP dispatcher, what was done. */
 class PlanInstaller implements Installer {

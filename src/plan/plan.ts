@@ -80,6 +80,9 @@ export type Action =
   /** `oneke install`, air-gapped: copy the container images these add-ons' charts run, each by its trusted digest. */
   | { kind: 'chart-images'; addons: string[] };
 
+/** The action of one kind: `ActionOf<'artifact'>`. */
+export type ActionOf<K extends Action['kind']> = Extract<Action, { kind: K }>;
+
 export interface Plan {
   role: RoleName | 'unknown';
   decision: Decision;
