@@ -51,7 +51,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
   program
     .command('plan')
     .description('print what configure (or another step) would do now, changing nothing')
-    .option('--step <step>', 'the step whose plan to print: configure, bootstrap, vnf-sync or clean', 'configure')
+    .option('--step <step>', 'the step whose plan to print: configure, bootstrap, vnf-sync, clean or install', 'configure')
     .option('--json', 'print one JSON object with role, decision and actions')
     .option('--show-secrets', 'print tokens and passwords instead of masking them')
     .option('--onegate-snapshot <file>', 'answer OneGate questions from this file (a state file of `oneke dev onegate`)')

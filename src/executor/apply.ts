@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { OneGateClient } from '../onegate/client.ts';
 import type { DeleteOutcome, KubeApi } from '../cleaner/kube-api.ts';
 import { describeAction } from '../plan/format.ts';
-import type { Action, FileValue, Plan, Value } from '../plan/plan.ts';
+import type { Action, ActionOf, FileValue, Plan, Value } from '../plan/plan.ts';
 import { RuntimeProblem } from '../errors.ts';
 import { changesHost } from '../host/host-changes.ts';
 import { realClock, waitFor, type Clock } from './wait.ts';
@@ -27,6 +27,21 @@ export interface ApplyDeps {
   kubeApi?: Pick<KubeApi, 'deleteNode'>;
   /** How endpoint names are resolved (the VM's resolver unless a test says otherwise). */
   resolveIpv4?: (name: string) => Promise<string | undefined>;
+  /** Needed only by the actions of `oneke install` (src/install/install.ts makes one). */
+  installer?: Installer;
+}
+
+/** Performs the actions of `oneke install`: packages, verified downloads, manifests, add-on images. */
+export interface Installer {
+  installPackages(action: ActionOf<'install-packages'>): Promise<void>;
+  artifact(action: ActionOf<'artifact'>): Promise<void>;
+  addonManifest(action: ActionOf<'addon-manifest'>): Promise<void>;
+  chartImages(action: ActionOf<'chart-images'>): Promise<void>;
+}
+
+function installerOf(deps: ApplyDeps, kind: string): Installer {
+  if (!deps.installer) throw new RuntimeProblem('ONEKE_INTERNAL', `an ${kind} action needs the installer`);
+  return deps.installer;
 }
 
 export interface ApplyReport {
@@ -150,12 +165,26 @@ async function applyAction(action: Action, deps: ApplyDeps, report: ApplyReport)
       if (!deps.kubeApi) throw new RuntimeProblem('ONEKE_INTERNAL', 'a delete-node action needs the Kubernetes API');
       report.nodes = { ...report.nodes, [action.name]: await deps.kubeApi.deleteNode(action.name, action.uid) };
       return;
+    case 'install-packages':
+      await installerOf(deps, action.kind).installPackages(action);
+      return;
+    case 'artifact':
+      await installerOf(deps, action.kind).artifact(action);
+      return;
+    case 'addon-manifest':
+      await installerOf(deps, action.kind).addonManifest(action);
+      return;
+    case 'chart-images':
+      await installerOf(deps, action.kind).chartImages(action);
+      return;
   }
 }
 
 /** The first action that changes the running system rather than files under the root, if any. */
 export function firstHostChange(plan: Plan): Action | undefined {
-  return plan.actions.find((action) => action.kind === 'service' || action.kind === 'mount' || (action.kind === 'command' && changesHost(action.argv[0] ?? '', action.argv.slice(1))));
+  return plan.actions.find(
+    (action) => action.kind === 'service' || action.kind === 'mount' || action.kind === 'install-packages' || (action.kind === 'command' && changesHost(action.argv[0] ?? '', action.argv.slice(1))),
+  );
 }
 
 /** Applies every action in order; stops at the first failure (the error names the action). */

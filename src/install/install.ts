@@ -4,6 +4,10 @@
 // path is taken under the host's root, and a second run redoes nothing that is already in place.
 // Air-gapped, the container images of the add-ons follow (image-copy.ts), each copied by a trusted
 // digest from its registry or ONEKE_REGISTRY_MIRROR.
+//
+// The run is a plan (plan.ts: what `oneke plan --step install` prints) that the one executor
+// applies through the installer below; whether each artifact or image is already in place is
+// decided as its action is applied, from the receipts.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,8 +18,11 @@ import { RuntimeProblem } from '../errors.ts';
 import type { Host } from '../host/host.ts';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../log/logger.ts';
-import { archOf, artifactUrl, planArtifacts, type Arch, type Artifact } from './artifacts.ts';
+import { archOf, artifactUrl, planArtifacts, type Arch, type Artifact, type ChecksumList } from './artifacts.ts';
 import { parseSha256Sums, readSha256Sums, requireChecksums, requireImageDigests } from './checksums.ts';
+import { applyPlan, type Installer } from '../executor/apply.ts';
+import type { Action, ActionOf, Plan } from '../plan/plan.ts';
+import { packagesSkipped, planInstall } from './plan.ts';
 import { createDownloadDispatcher, fetchVerified, type DownloadPolicy } from './download.ts';
 import { copyImage } from './image-copy.ts';
 import { imagesOfChart, type AddonImage } from './images.ts';
@@ -58,111 +65,182 @@ export interface InstallResult {
 const FILE_MODE = 0o644;
 const STAGED_MODE = 0o600;
 
-export async function install(run: InstallRun): Promise<InstallResult> {
-  const { host, logger, config, settings } = run;
-  const arch = run.arch ?? archOf();
-  const artifacts = planArtifacts(config, arch);
+/** What install settles before anything changes: the trusted checksums, and the plan made from them. */
+export interface SettledInstall {
+  readonly arch: Arch;
+  readonly artifacts: readonly Artifact[];
+  readonly operator: ChecksumList | undefined;
+  readonly sums: ReadonlyMap<string, { sha256: string; from: string }>;
+  readonly plan: Plan;
+}
 
-  // Every checksum is settled before anything changes on the system.
-  const operator = settings.sha256sumsFile === undefined ? undefined : await readSha256Sums(settings.sha256sumsFile);
+/**
+ * Reads the operator's checksum list and makes the plan of install (what `oneke plan --step install`
+ * prints). Throws when an artifact has no trusted SHA-256. Changes nothing.
+ */
+export async function settleInstall(run: Pick<InstallRun, 'host' | 'config' | 'settings' | 'arch' | 'addonImages'>): Promise<SettledInstall> {
+  const arch = run.arch ?? archOf();
+  const artifacts = planArtifacts(run.config, arch);
+  const operator = run.settings.sha256sumsFile === undefined ? undefined : await readSha256Sums(run.settings.sha256sumsFile);
   const sums = requireChecksums(artifacts, operator);
-  for (const artifact of artifacts) {
-    const sum = sums.get(artifact.file);
+  const plan = planInstall(run.config, run.settings, arch, { sums, root: run.host.root, ...(run.addonImages === undefined ? {} : { addonImages: run.addonImages }) });
+  return { arch, artifacts, operator, sums, plan };
+}
+
+export async function install(run: InstallRun): Promise<InstallResult> {
+  const { host, logger, settings } = run;
+  // Every checksum is settled before anything changes on the system.
+  const settled = await settleInstall(run);
+  for (const artifact of settled.artifacts) {
+    const sum = settled.sums.get(artifact.file);
     logger.info({ file: artifact.file, url: artifactUrl(artifact, settings.mirror), sha256: sum?.sha256, checksumFrom: sum?.from }, `${artifact.label}: ${artifact.file}`);
   }
+  // apt-get runs on the running system only: never with --root elsewhere, never when skipped.
+  const skipped = packagesSkipped(settings, host.root);
+  if (skipped !== undefined) {
+    if (settings.skipPackages) logger.info(skipped);
+    else logger.info({ root: host.root }, skipped);
+  }
 
-  const packagesInstalled = await maybeInstallPackages(host, logger, settings);
-
-  const receipts = await readReceipts(host, logger, ARTIFACT_RECEIPTS);
-  const dispatcher = run.dispatcher ?? createDownloadDispatcher(run.policy);
-  const downloaded: string[] = [];
-  const present: string[] = [];
+  const installer = new PlanInstaller(run, settled);
   try {
-    for (const artifact of artifacts) {
-      const sha256 = sums.get(artifact.file)?.sha256 ?? '';
-      if (!artifact.keep && receipts.get(artifact.file) === sha256 && (await unpackedInPlace(host, artifact))) {
-        logger.info({ file: artifact.file }, `${artifact.label} is already installed`);
-        present.push(artifact.file);
-        continue;
-      }
-      const outcome = await fetchVerified(
-        {
-          file: artifact.file,
-          url: artifactUrl(artifact, settings.mirror),
-          target: host.hostPath(artifact.target),
-          sha256,
-          mode: artifact.keep ? FILE_MODE : STAGED_MODE,
-        },
-        { dispatcher, logger, ...(run.policy ? { policy: run.policy } : {}), ...(run.sleep ? { sleep: run.sleep } : {}) },
-      );
-      (outcome === 'downloaded' ? downloaded : present).push(artifact.file);
-      if (!artifact.keep) {
-        await unpack(host, logger, artifact, arch);
-        await host.remove(artifact.target);
-      }
-      receipts.set(artifact.file, sha256);
-      await writeReceipts(host, receipts, ARTIFACT_RECEIPTS);
-    }
+    await applyPlan(settled.plan, { host, logger, installer });
   } finally {
-    if (run.dispatcher === undefined) await dispatcher.close();
+    await installer.close();
   }
-  await removeIfEmpty(host, DOWNLOAD_STAGING);
+  const result = installer.result();
+  logger.info(
+    { downloaded: result.downloaded.length, present: result.present.length, manifests: result.manifests.length, imagesCopied: result.imagesCopied.length, imagesPresent: result.imagesPresent.length },
+    'install is complete',
+  );
+  return result;
+}
 
-  const manifests: string[] = [];
-  for (const artifact of artifacts) {
-    if (artifact.kind !== 'chart' || artifact.addon === undefined) continue;
-    const manifest = preparedManifest(artifact.addon);
+/** Applies the actions of the install plan, with the state they share: receipts, the HTTP dispatcher, what was done. */
+class PlanInstaller implements Installer {
+  readonly #run: InstallRun;
+  readonly #settled: SettledInstall;
+  readonly #lastArtifact: Action | undefined;
+  readonly #lastManifest: Action | undefined;
+  #receipts: Map<string, string> | undefined;
+  #dispatcher: Dispatcher | undefined;
+  #packagesInstalled = false;
+  readonly #downloaded: string[] = [];
+  readonly #present: string[] = [];
+  readonly #manifests: string[] = [];
+  readonly #imagesCopied: string[] = [];
+  readonly #imagesPresent: string[] = [];
+
+  constructor(run: InstallRun, settled: SettledInstall) {
+    this.#run = run;
+    this.#settled = settled;
+    this.#lastArtifact = settled.plan.actions.filter((a) => a.kind === 'artifact').at(-1);
+    this.#lastManifest = settled.plan.actions.filter((a) => a.kind === 'addon-manifest').at(-1);
+  }
+
+  async installPackages(): Promise<void> {
+    await installPackages(this.#run.host, this.#run.logger);
+    this.#packagesInstalled = true;
+  }
+
+  async artifact(action: ActionOf<'artifact'>): Promise<void> {
+    const { host, logger } = this.#run;
+    const artifact = this.#artifactOf(action.file);
+    this.#receipts ??= await readReceipts(host, logger, ARTIFACT_RECEIPTS);
+    const receipts = this.#receipts;
+    this.#dispatcher ??= this.#run.dispatcher ?? createDownloadDispatcher(this.#run.policy);
+    try {
+      if (action.unpack !== undefined && receipts.get(action.file) === action.sha256 && (await unpackedInPlace(host, artifact))) {
+        logger.info({ file: action.file }, `${action.label} is already installed`);
+        this.#present.push(action.file);
+      } else {
+        const outcome = await fetchVerified(
+          { file: action.file, url: action.url, target: host.hostPath(action.target), sha256: action.sha256, mode: action.unpack === undefined ? FILE_MODE : STAGED_MODE },
+          { dispatcher: this.#dispatcher, logger, ...(this.#run.policy ? { policy: this.#run.policy } : {}), ...(this.#run.sleep ? { sleep: this.#run.sleep } : {}) },
+        );
+        (outcome === 'downloaded' ? this.#downloaded : this.#present).push(action.file);
+        if (action.unpack !== undefined) {
+          await unpack(host, logger, artifact, this.#settled.arch);
+          await host.remove(action.target);
+        }
+        receipts.set(action.file, action.sha256);
+        await writeReceipts(host, receipts, ARTIFACT_RECEIPTS);
+      }
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    if (action === this.#lastArtifact) {
+      await this.close();
+      await removeIfEmpty(host, DOWNLOAD_STAGING);
+    }
+  }
+
+  async addonManifest(action: ActionOf<'addon-manifest'>): Promise<void> {
+    const { host, logger, config } = this.#run;
+    const { artifact, addon } = this.#chartOf(action.addon);
+    const manifest = preparedManifest(addon);
     const chart = await fs.readFile(host.hostPath(artifact.target));
-    await host.writeFile(manifest.path, addonManifest(artifact.addon, chart, config), FILE_MODE);
-    logger.info({ manifest: manifest.path }, `prepared ${manifest.name} (${artifact.label})`);
-    manifests.push(manifest.path);
+    await host.writeFile(action.path, addonManifest(addon, chart, config), FILE_MODE);
+    logger.info({ manifest: action.path }, `prepared ${manifest.name} (${artifact.label})`);
+    this.#manifests.push(action.path);
+    if (action === this.#lastManifest && !config.airgapped) logger.info('ONE_SERVICE_AIRGAPPED is off: no container image archives in the image');
   }
-  if (!config.airgapped) logger.info('ONE_SERVICE_AIRGAPPED is off: no container image archives in the image');
 
-  const imagesCopied: string[] = [];
-  const imagesPresent: string[] = [];
-  if (config.airgapped && run.addonImages !== false) {
+  async chartImages(action: ActionOf<'chart-images'>): Promise<void> {
+    const { host, logger, settings } = this.#run;
     // Every image and its digest are settled before the first image is copied.
     const images: AddonImage[] = [];
-    for (const artifact of artifacts) {
-      if (artifact.kind === 'chart' && artifact.addon !== undefined) images.push(...(await chartImages(host, artifact.addon, artifact.target)));
+    for (const name of action.addons) {
+      const { artifact, addon } = this.#chartOf(name);
+      images.push(...(await chartImages(host, addon, artifact.target)));
     }
-    const digests = requireImageDigests(images, operator);
+    const digests = requireImageDigests(images, this.#settled.operator);
     const imageReceipts = await readReceipts(host, logger, IMAGE_RECEIPTS);
     for (const image of images) {
       const sha256 = digests.get(image.reference)?.sha256 ?? '';
       if (imageReceipts.get(image.reference) === sha256 && (await host.stat(`${RKE2_AIRGAP_IMAGES}/${image.archive}`))?.isFile === true) {
         logger.info({ image: image.reference }, `image ${image.reference} is already in place`);
-        imagesPresent.push(image.reference);
+        this.#imagesPresent.push(image.reference);
         continue;
       }
-      await copyImage({ host, logger, arch, mirror: settings.registryMirror }, image, sha256);
-      imagesCopied.push(image.reference);
+      await copyImage({ host, logger, arch: this.#settled.arch, mirror: settings.registryMirror }, image, sha256);
+      this.#imagesCopied.push(image.reference);
       imageReceipts.set(image.reference, sha256);
       await writeReceipts(host, imageReceipts, IMAGE_RECEIPTS);
     }
     await removeIfEmpty(host, DOWNLOAD_STAGING);
   }
 
-  // The RKE2 units just unpacked under /usr/local/lib/systemd/system.
-  if (packagesInstalled) await host.run('systemctl', ['daemon-reload']);
-
-  logger.info({ downloaded: downloaded.length, present: present.length, manifests: manifests.length, imagesCopied: imagesCopied.length, imagesPresent: imagesPresent.length }, 'install is complete');
-  return { downloaded, present, manifests, imagesCopied, imagesPresent, packagesInstalled };
-}
-
-/** apt-get runs on the running system only: never with --root elsewhere, never when skipped. */
-async function maybeInstallPackages(host: Host, logger: Logger, settings: InstallSettings): Promise<boolean> {
-  if (settings.skipPackages) {
-    logger.info('ONEKE_INSTALL_SKIP_PACKAGES is set: no apt-get, no systemctl');
-    return false;
+  /** Closes the dispatcher this run made (one given by the caller stays open). */
+  async close(): Promise<void> {
+    const dispatcher = this.#dispatcher;
+    this.#dispatcher = undefined;
+    if (dispatcher !== undefined && this.#run.dispatcher === undefined) await dispatcher.close();
   }
-  if (host.root !== '/') {
-    logger.info({ root: host.root }, 'the root is not /: OS packages are not installed (apt-get works on the running system only)');
-    return false;
+
+  result(): InstallResult {
+    return {
+      downloaded: this.#downloaded,
+      present: this.#present,
+      manifests: this.#manifests,
+      imagesCopied: this.#imagesCopied,
+      imagesPresent: this.#imagesPresent,
+      packagesInstalled: this.#packagesInstalled,
+    };
   }
-  await installPackages(host, logger);
-  return true;
+
+  #artifactOf(file: string): Artifact {
+    const artifact = this.#settled.artifacts.find((a) => a.file === file);
+    if (artifact === undefined) throw new RuntimeProblem('ONEKE_INTERNAL', `${file} is not an artifact of this install`);
+    return artifact;
+  }
+
+  #chartOf(name: string): { artifact: Artifact; addon: ChartAddonName } {
+    const artifact = this.#settled.artifacts.find((a) => a.kind === 'chart' && a.addon === name);
+    if (artifact?.addon === undefined) throw new RuntimeProblem('ONEKE_INTERNAL', `${name} has no chart archive in this install`);
+    return { artifact, addon: artifact.addon };
+  }
 }
 
 async function unpackedInPlace(host: Host, artifact: Artifact): Promise<boolean> {

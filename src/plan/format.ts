@@ -12,6 +12,20 @@ export function octal(mode: number): string {
 
 type JsonAction = Record<string, unknown>;
 
+/** A URL as printed: a user or password in it (a mirror's) is masked unless the caller asks for it. */
+function showUrl(url: string, showSecrets: boolean): string {
+  if (showSecrets) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = MASK;
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** How a value read at apply time is shown: where it will come from. */
 export function showValue(value: Value): string {
   if (typeof value === 'string') return value;
@@ -40,6 +54,8 @@ export function actionToJson(action: Action, showSecrets: boolean): JsonAction {
       return { kind: 'directory', path: action.path, mode: octal(action.mode) };
     case 'publish':
       return { kind: 'publish', keys: maskKeys(action.keys, action.secret, showSecrets) };
+    case 'artifact':
+      return { ...action, url: showUrl(action.url, showSecrets) };
     default:
       return { ...action };
   }
@@ -107,6 +123,14 @@ export function describeAction(action: Action, showSecrets: boolean): string {
       return `wait up to ${action.deadlineSeconds}s for ${action.what} (${describeProbe(action.probe)})`;
     case 'delete-node':
       return `delete Kubernetes node ${action.name}${action.uid ? ` (uid ${action.uid})` : ''}`;
+    case 'install-packages':
+      return `install OS packages: ${action.packages.join(' ')}`;
+    case 'artifact':
+      return `fetch ${action.file} (${action.label}) from ${showUrl(action.url, showSecrets)}, sha256 ${action.sha256}, to ${action.target}${action.unpack ? `, unpack ${action.unpack === 'rke2' ? 'into /usr/local' : 'helm into /usr/local/bin'}` : ''}`;
+    case 'addon-manifest':
+      return `write the ${action.addon} HelmChart ${action.path} from its chart archive`;
+    case 'chart-images':
+      return `copy the container images of the charts of ${action.addons.join(', ')}, each by its trusted digest`;
   }
 }
 

@@ -66,7 +66,22 @@ export type Action =
   /** Poll until the probe holds or the deadline passes. */
   | { kind: 'wait'; what: string; probe: Probe; deadlineSeconds: number }
   /** Delete a Kubernetes node object through the API; with `uid`, only that very object. */
-  | { kind: 'delete-node'; name: string; uid?: string };
+  | { kind: 'delete-node'; name: string; uid?: string }
+  /** `oneke install`: apt-get these OS packages on the running system (src/install/packages.ts). */
+  | { kind: 'install-packages'; packages: string[] }
+  /**
+   * `oneke install`: fetch `url` to the VM path `target` unless its receipt says it is in place,
+   * verified against `sha256`; `unpack` archives are unpacked (RKE2 into /usr/local, Helm's binary)
+   * and then removed.
+   */
+  | { kind: 'artifact'; file: string; label: string; url: string; sha256: string; target: string; unpack?: 'rke2' | 'helm' }
+  /** `oneke install`: write the HelmChart manifest of a chart add-on at `path`, from its downloaded chart archive. */
+  | { kind: 'addon-manifest'; addon: string; path: string }
+  /** `oneke install`, air-gapped: copy the container images these add-ons' charts run, each by its trusted digest. */
+  | { kind: 'chart-images'; addons: string[] };
+
+/** The action of one kind: `ActionOf<'artifact'>`. */
+export type ActionOf<K extends Action['kind']> = Extract<Action, { kind: K }>;
 
 export interface Plan {
   role: RoleName | 'unknown';

@@ -1,7 +1,8 @@
-import { secretValues } from '../config/index.ts';
+import { secretValues, type Config } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { watchStopSignals } from '../host/signals.ts';
-import { configFromEnvironment, install, installSettingsFrom } from '../install/index.ts';
+import { configFromEnvironment, install, installSettingsFrom, settleInstall, type InstallSettings } from '../install/index.ts';
+import type { Plan } from '../plan/plan.ts';
 import type { StepEnv } from './env.ts';
 import { readInputs } from './inputs.ts';
 import { runStep } from './run-step.ts';
@@ -16,10 +17,19 @@ import { runStep } from './run-step.ts';
  * explicit `--context FILE` are they read from that file instead.
  */
 export async function runInstall(runtime: StepEnv, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await install({ host: runtime.host, logger, ...(await installInputs(runtime, env)) });
+}
+
+/** `oneke plan --step install`: the plan install would apply, with every artifact's URL and trusted SHA-256. Changes nothing. */
+export async function planInstallStep(runtime: StepEnv, env: NodeJS.ProcessEnv = process.env): Promise<Plan> {
+  return (await settleInstall({ host: runtime.host, ...(await installInputs(runtime, env)) })).plan;
+}
+
+async function installInputs(runtime: StepEnv, env: NodeJS.ProcessEnv): Promise<{ config: Config; settings: InstallSettings }> {
   const settings = installSettingsFrom(env);
   const config = runtime.options.context === undefined ? configFromEnvironment(env) : (await readInputs(runtime.options, runtime.secrets)).config;
   runtime.secrets.add(...secretValues(config));
-  await install({ host: runtime.host, logger, config, settings });
+  return { config, settings };
 }
 
 /** `oneke install`: runInstall inside the step's status handling, logged to install.log. */

@@ -15,6 +15,7 @@ import { readStatusWord } from '../status/status.ts';
 import { observeCluster } from './converge.ts';
 import type { StepEnv } from './env.ts';
 import { oneGateFor, readInputs } from './inputs.ts';
+import { planInstallStep } from './install.ts';
 
 /**
  * With a OneGate snapshot the plan is made away from the VM (on a laptop, in CI): this host answers
@@ -46,7 +47,7 @@ class AsTheVm extends NodeHost {
 }
 
 /** The steps `oneke plan --step` shows. */
-export const PLAN_STEPS = ['configure', 'bootstrap', 'vnf-sync', 'clean'] as const;
+export const PLAN_STEPS = ['configure', 'bootstrap', 'vnf-sync', 'clean', 'install'] as const;
 export type PlanStep = (typeof PLAN_STEPS)[number];
 
 export interface PlanOptions {
@@ -61,6 +62,8 @@ export interface PlanOptions {
 export async function planStep(env: StepEnv, opts: PlanOptions): Promise<Plan> {
   const step = opts.step ?? 'configure';
   if (!(PLAN_STEPS as readonly string[]).includes(step)) throw new UsageError(`--step=${JSON.stringify(step)}: expected one of ${PLAN_STEPS.join(', ')}`);
+  // Install runs while the image is built: no OneGate, its inputs come from the environment.
+  if (step === 'install') return planInstallStep(env);
   const logger = env.consoleLogger();
   const { config } = await readInputs(env.options, env.secrets);
   const client = opts.onegateSnapshot ? await snapshotClient(opts.onegateSnapshot, config.onegate.vmId) : oneGateFor(config, logger);

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { buildServiceState } from '../../../src/emulator/index.ts';
+import { archOf, configFromEnvironment, PINNED_SHA256, planArtifacts } from '../../../src/install/index.ts';
 import { BINARY, contextSh } from '../../support/binary.ts';
 import { tempRoot } from '../../support/temp-root.ts';
 import { masterBackend, workerBackend } from '../../support/vnf-context.ts';
@@ -126,6 +127,35 @@ describe('oneke plan --step', () => {
     });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('runs on VNF VMs');
+  });
+
+  test('install: every artifact with its URL and trusted SHA-256, the manifests; the root is unchanged', async () => {
+    const dir = await tempRoot();
+    const root = await tempRoot();
+    const artifacts = planArtifacts(configFromEnvironment({}), archOf());
+    const sums = path.join(dir, 'sha256sums.txt');
+    // Helm's SHA-256 is pinned by oneke; the others come from the operator's list.
+    const sha256 = artifacts.map((a, i) => PINNED_SHA256.find((pin) => pin.file === a.file)?.sha256 ?? String(i).repeat(64));
+    await fs.writeFile(sums, artifacts.map((a, i) => (a.kind === 'helm' ? '' : `${sha256[i]}  ${a.file}\n`)).join(''));
+    const before = await snapshot(root);
+    const run = (...extra: string[]) =>
+      execa(BINARY, ['--root', root, '--log-level', 'error', 'plan', '--step', 'install', ...extra], {
+        reject: false,
+        env: { ONEKE_ARTIFACT_SHA256SUMS: sums, ONEKE_ARTIFACT_MIRROR: 'http://mirror.invalid/oneke' },
+      });
+    const result = await run('--json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const p = JSON.parse(result.stdout) as JsonPlan;
+    expect(p.decision.kind).toBe('install');
+    const fetched = p.actions.filter((a) => a.kind === 'artifact');
+    expect(fetched.map((a) => [a.file, a.sha256, a.url])).toEqual(artifacts.map((a, i) => [a.file, sha256[i], `http://mirror.invalid/oneke/${encodeURIComponent(a.file)}`]));
+    expect(p.actions.filter((a) => a.kind === 'addon-manifest').map((a) => a.addon)).toEqual(['longhorn', 'metallb', 'traefik']);
+    // Under another root: no apt-get, no daemon-reload.
+    expect(p.actions.map((a) => a.kind)).not.toContain('install-packages');
+    const text = await run();
+    expect(text.exitCode, text.stderr).toBe(0);
+    for (const [i, a] of artifacts.entries()) expect(text.stdout).toContain(`fetch ${a.file} (${a.label}) from http://mirror.invalid/oneke/${encodeURIComponent(a.file)}, sha256 ${sha256[i]}`);
+    expect(await snapshot(root)).toEqual(before);
   });
 
   test('an unknown step is a usage error', async () => {
